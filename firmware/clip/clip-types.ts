@@ -1,0 +1,127 @@
+// Public types of the sealed clip (docs/clip-format.md). Types only, so the transport, store and
+// radio core can depend on them without pulling in crypto or Ogg code.
+
+/** The only clip layout this firmware writes and reads. */
+export const CLIP_FORMAT_VERSION = 1;
+
+/** Codec of the payload. Only Opus in Ogg (RFC 7845) exists today. */
+export type ClipCodec = 'opus';
+
+/**
+ * Everything a receiver trusts about a clip. On open, every field comes from signed bytes:
+ * the TORLK_* OpusTags comments, and (durationMs) the Opus stream's last granule position.
+ */
+export interface ClipHeader {
+  readonly version: typeof CLIP_FORMAT_VERSION;
+  /** 32 lowercase hex chars, random per clip: the receiver's dedupe key. */
+  readonly clipId: string;
+  /** Sender's Ed25519 signing public key, base64url without padding (43 chars): the signing key id. */
+  readonly sender: string;
+  /** Channel name the sender was talking on. */
+  readonly channel: string;
+  /** Per-sender sequence number (0 .. 2^53-1), increasing; the receiver's replay window uses it. */
+  readonly sequence: number;
+  /** Milliseconds since the Unix epoch (UTC) when the sender started the clip. */
+  readonly createdAt: number;
+  /** Audio duration in milliseconds, from the last granule position minus pre-skip (signed). */
+  readonly durationMs: number;
+  readonly codec: ClipCodec;
+  /** age recipients (`age1...`) the sender addressed. Signed, so a clip can't be re-addressed. */
+  readonly recipients: readonly string[];
+}
+
+/** What the caller of sealClip chooses; the rest is derived (sender from the signer, duration from the Ogg). */
+export interface SealHeader {
+  readonly channel: string;
+  readonly sequence: number;
+  readonly createdAt: number;
+  /** Defaults to 16 random bytes in hex. */
+  readonly clipId?: string;
+}
+
+/** Signs with the device's Ed25519 key (firmware/identity/signing-key.ts implements it). */
+export interface ClipSigner {
+  /** Raw 32-byte Ed25519 public key. */
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** The receiving device's age identity. */
+export interface ClipIdentity {
+  /** `AGE-SECRET-KEY-1...` */
+  readonly ageIdentity: string;
+  /** `age1...`, the recipient matching ageIdentity. */
+  readonly ageRecipient: string;
+}
+
+/** The minimum a receiver needs to know about a sender (a Contact from firmware/contacts satisfies it). */
+export interface ClipSender {
+  readonly name: string;
+  /** base64url Ed25519 public key, as in ClipHeader.sender. */
+  readonly signingKey: string;
+}
+
+export interface SealClipOptions {
+  /** A complete Ogg Opus file (one logical Opus stream), e.g. from the Ogg writer or opusenc. */
+  readonly ogg: Uint8Array;
+  readonly header: SealHeader;
+  readonly signer: ClipSigner;
+  /** age X25519 recipients (`age1...`); at least one. */
+  readonly recipients: readonly string[];
+}
+
+export interface OpenClipOptions<S extends ClipSender = ClipSender> {
+  readonly identity: ClipIdentity;
+  /** Known senders; a clip signed by anyone else fails with reason 'unknown-sender'. */
+  readonly contacts: readonly S[];
+  /** When set, a clip for another channel fails with reason 'wrong-channel'. */
+  readonly expectChannel?: string;
+  /** Hard cap on the sealed size in bytes (default MAX_CLIP_BYTES); larger fails with 'too-large'. */
+  readonly maxBytes?: number;
+}
+
+export interface OpenedClip<S extends ClipSender = ClipSender> {
+  readonly header: ClipHeader;
+  /** The Ogg Opus audio with TORLK_* tags, signature stream removed: hand it to the Ogg reader/player. */
+  readonly ogg: Uint8Array;
+  readonly sender: S;
+}
+
+/** Result of the streaming opener: the opened clip plus the standard age file to store at rest. */
+export interface OpenedStreamedClip<S extends ClipSender = ClipSender> extends OpenedClip<S> {
+  /** A standard age file (same age header and file key as the wire stream): `age -d` decrypts it. */
+  readonly stored: Uint8Array;
+}
+
+/** Default cap: 2 MiB is ~15 minutes of 16 kbit/s Opus, far beyond a push-to-talk clip. */
+export const MAX_CLIP_BYTES = 2 * 1024 * 1024;
+
+export type ClipErrorReason =
+  | 'not-age' // neither a standard age file nor a Torlk wire stream
+  | 'wrong-key' // age file, but not encrypted to this device
+  | 'corrupt' // age or Ogg structure broken, tag mismatch, truncated
+  | 'bad-signature' // well-formed, but the Ed25519 signature does not verify
+  | 'unknown-sender' // signature key is not one of our contacts
+  | 'not-addressed' // our age recipient is not among the signed recipients (re-encrypted clip)
+  | 'wrong-channel' // signed channel differs from expectChannel
+  | 'too-large' // over maxBytes
+  | 'unsupported-version' // TORLK_VERSION or wire version we don't know
+  | 'bad-header'; // TORLK_* tags missing or malformed (signed, but not a valid header)
+
+/** Streaming sealer: write Ogg Opus bytes as they are produced, read wire bytes to upload. */
+export interface ClipSealStream {
+  /** Ogg Opus bytes in (any chunking). Close it when the clip ends; abort it to cancel. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Wire bytes out (docs/clip-format.md "Wire stream"), flushed page by page. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Resolves after the writable is closed: the same clip as a standard age file, for the outbox. */
+  readonly sealed: Promise<{ readonly header: ClipHeader; readonly stored: Uint8Array }>;
+}
+
+/** Streaming opener: write received bytes (wire stream or a standard age file), await the result. */
+export interface ClipOpenStream<S extends ClipSender = ClipSender> {
+  /** Errors (ClipError 'too-large') as soon as more than maxBytes arrive. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Resolves when the writable closes and the clip verifies; rejects with a ClipError. */
+  readonly result: Promise<OpenedStreamedClip<S>>;
+}
