@@ -1,0 +1,102 @@
+// Ogg page framing (RFC 3533 section 6): a 27-byte header, a lacing table of up to 255 segment
+// sizes, then the body. Packets are cut into 255-byte segments; a lacing value below 255 ends a
+// packet, so a packet whose length is a multiple of 255 ends with a 0 lacing value.
+
+import { oggCrc32 } from './ogg-crc.js';
+import { OggFormatError } from './ogg-errors.js';
+
+export const OGG_HEADER_BYTES = 27;
+/** Largest possible page: header, 255 lacing values, 255 full segments. */
+export const OGG_MAX_PAGE_BYTES = OGG_HEADER_BYTES + 255 + 255 * 255;
+/** The granule position of a page on which no packet completes. */
+export const GRANULE_NONE = -1n;
+
+const FLAG_CONTINUED = 0x01;
+const FLAG_BOS = 0x02;
+const FLAG_EOS = 0x04;
+
+export interface OggPage {
+  /** The first packet on this page continues one begun on the previous page. */
+  readonly continued: boolean;
+  readonly bos: boolean;
+  readonly eos: boolean;
+  /** Signed 64-bit granule position; GRANULE_NONE when no packet completes here. */
+  readonly granule: bigint;
+  readonly serial: number;
+  readonly sequence: number;
+  readonly lacing: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+/** Lacing values for a packet of `length` bytes that is laid out whole. */
+export function lacingFor(length: number): number[] {
+  const values: number[] = new Array<number>(Math.floor(length / 255)).fill(255);
+  values.push(length % 255);
+  return values;
+}
+
+export function encodeOggPage(page: OggPage): Uint8Array {
+  if (page.lacing.length > 255) throw new RangeError(`an Ogg page holds at most 255 lacing values, got ${page.lacing.length}`);
+  const bodyLength = page.lacing.reduce((sum, v) => sum + v, 0);
+  if (bodyLength !== page.body.length) throw new RangeError(`lacing sums to ${bodyLength} bytes but the body has ${page.body.length}`);
+  const out = new Uint8Array(OGG_HEADER_BYTES + page.lacing.length + bodyLength);
+  const view = new DataView(out.buffer);
+  out.set([0x4f, 0x67, 0x67, 0x53], 0); // "OggS"
+  out[4] = 0; // stream structure version
+  out[5] = (page.continued ? FLAG_CONTINUED : 0) | (page.bos ? FLAG_BOS : 0) | (page.eos ? FLAG_EOS : 0);
+  view.setBigInt64(6, page.granule, true);
+  view.setUint32(14, page.serial >>> 0, true);
+  view.setUint32(18, page.sequence >>> 0, true);
+  // bytes 22..25: CRC, computed below over the page with this field zero
+  out[26] = page.lacing.length;
+  out.set(page.lacing, OGG_HEADER_BYTES);
+  out.set(page.body, OGG_HEADER_BYTES + page.lacing.length);
+  view.setUint32(22, oggCrc32(out), true);
+  return out;
+}
+
+/**
+ * Parses the page starting at `buf[offset]`. Returns null when `buf` ends before the page does
+ * (call again with more bytes); throws OggFormatError as soon as the bytes present are wrong.
+ * `streamOffset` is the position of `buf[0]` in the whole stream, for error messages.
+ */
+export function decodeOggPage(buf: Uint8Array, offset: number, streamOffset = 0): { page: OggPage; length: number } | null {
+  const at = streamOffset + offset;
+  const available = buf.length - offset;
+  const magic = [0x4f, 0x67, 0x67, 0x53];
+  for (let i = 0; i < Math.min(4, available); i++) {
+    if (buf[offset + i] !== magic[i]) throw new OggFormatError('capture-pattern', 'expected "OggS" page capture pattern', at);
+  }
+  if (available < OGG_HEADER_BYTES) return null;
+  const view = new DataView(buf.buffer, buf.byteOffset + offset, available);
+  if (view.getUint8(4) !== 0) throw new OggFormatError('version', `stream structure version ${view.getUint8(4)}, only 0 exists`, at);
+  const flags = view.getUint8(5);
+  if (flags & ~0x07) throw new OggFormatError('flags', `unknown header type bits 0x${flags.toString(16)}`, at);
+  const segments = view.getUint8(26);
+  if (available < OGG_HEADER_BYTES + segments) return null;
+  const lacing = buf.subarray(offset + OGG_HEADER_BYTES, offset + OGG_HEADER_BYTES + segments);
+  let bodyLength = 0;
+  for (const v of lacing) bodyLength += v;
+  const length = OGG_HEADER_BYTES + segments + bodyLength;
+  if (available < length) return null;
+  const stored = view.getUint32(22, true);
+  const copy = buf.slice(offset, offset + length);
+  copy.fill(0, 22, 26);
+  const computed = oggCrc32(copy);
+  if (computed !== stored) {
+    throw new OggFormatError('crc', `page CRC 0x${stored.toString(16)} but contents give 0x${computed.toString(16)}`, at);
+  }
+  return {
+    page: {
+      continued: (flags & FLAG_CONTINUED) !== 0,
+      bos: (flags & FLAG_BOS) !== 0,
+      eos: (flags & FLAG_EOS) !== 0,
+      granule: view.getBigInt64(6, true),
+      serial: view.getUint32(14, true),
+      sequence: view.getUint32(18, true),
+      lacing: copy.subarray(OGG_HEADER_BYTES, OGG_HEADER_BYTES + segments),
+      body: copy.subarray(OGG_HEADER_BYTES + segments),
+    },
+    length,
+  };
+}
