@@ -1,0 +1,98 @@
+// Checks a decrypted clip (the signed Ogg) strictly, in the order that gives a user the most
+// useful reason: structure ('corrupt'), version, sender ('unknown-sender'), signature, then the
+// signed header's content, the recipient binding and the channel.
+import { ClipError } from './clip-error.js';
+import { SIGNATURE_BYTES, SIGNATURE_STREAM_MAGIC, signedMessage, startClipDigest, verifyClipSignature } from './clip-signature.js';
+import { parseOpusTags, readClipHeader, readVersionAndSender } from './clip-tags.js';
+import type { ClipSender, OpenClipOptions, OpenedClip } from './clip-types.js';
+import { OGG_BOS, OGG_CONTINUED, OGG_EOS, OggPageError, pageEndsPacket, parseOggPage, serializeOggPage, type OggPage } from './ogg-pages.js';
+import { concatBytes } from './age-file.js';
+
+function corrupt(msg: string, cause?: unknown): ClipError {
+  return new ClipError('corrupt', msg, { cause });
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+interface Layout {
+  opus: OggPage[];
+  signedLength: number;
+  signature: Uint8Array;
+  tagsPacket: Uint8Array;
+  preSkip: number;
+  lastGranule: bigint;
+}
+
+/** Splits the clip into its pages and checks the layout of docs/clip-format.md. */
+function readLayout(plain: Uint8Array): Layout {
+  const pages: { page: OggPage; offset: number }[] = [];
+  try {
+    for (let at = 0; at < plain.length; ) {
+      const r = parseOggPage(plain, at);
+      if (!r) throw corrupt(`clip truncated inside the Ogg page at byte ${at}`);
+      pages.push({ page: r.page, offset: at });
+      at += r.length;
+    }
+  } catch (err) {
+    if (err instanceof OggPageError) throw corrupt(err.message, err);
+    throw err;
+  }
+  if (pages.length < 5) throw corrupt(`clip has ${pages.length} Ogg pages, at least 5 expected`);
+  const head = pages[0]!.page;
+  const sigBos = pages[1]!.page;
+  const sigEos = pages[pages.length - 1]!;
+  const text = (b: Uint8Array) => new TextDecoder().decode(b.subarray(0, 8));
+  if (!(head.headerType & OGG_BOS) || head.lacing.length !== 1 || head.body.length < 19 || text(head.body) !== 'OpusHead') throw corrupt('first page is not an OpusHead BOS page');
+  if (head.body[8] !== 1) throw corrupt(`OpusHead version ${head.body[8]} is not 1`);
+  if (!(sigBos.headerType & OGG_BOS) || sigBos.serial === head.serial || sigBos.sequence !== 0 || !sameBytes(sigBos.body, SIGNATURE_STREAM_MAGIC) || sigBos.lacing.length !== 1) throw corrupt('second page is not the TorlkSig BOS page');
+  const sig = sigEos.page;
+  if (sig.serial !== sigBos.serial || sig.headerType !== OGG_EOS || sig.sequence !== 1 || sig.body.length !== SIGNATURE_BYTES || sig.lacing.length !== 1) throw corrupt('last page is not the TorlkSig signature page');
+  const opus = [head];
+  for (const { page } of pages.slice(2, -1)) {
+    if (page.serial !== head.serial || page.headerType & OGG_BOS) throw corrupt('unexpected logical stream between the header and the signature');
+    if (page.sequence !== opus.length) throw corrupt(`Opus page ${page.sequence} out of order`);
+    if (opus[opus.length - 1]!.headerType & OGG_EOS) throw corrupt('Opus pages after the EOS page');
+    opus.push(page);
+  }
+  if (!(opus[opus.length - 1]!.headerType & OGG_EOS)) throw corrupt('Opus stream has no EOS page');
+  // OpusTags: the second packet, alone on its page(s) (RFC 7845 section 3).
+  const parts: Uint8Array[] = [];
+  let i = 1;
+  for (; i < opus.length; i++) {
+    const p = opus[i]!;
+    if (parts.length > 0 !== Boolean(p.headerType & OGG_CONTINUED)) throw corrupt('OpusTags continuation flag is wrong');
+    parts.push(p.body);
+    if (pageEndsPacket(p)) break;
+  }
+  const lastTags = opus[i];
+  if (!lastTags || lastTags.lacing.slice(0, -1).some((l) => l < 255)) throw corrupt('OpusTags packet is not alone on its pages');
+  if (i + 1 >= opus.length) throw corrupt('clip has no audio pages');
+  const preSkip = head.body[10]! | (head.body[11]! << 8);
+  let lastGranule = 0n;
+  for (const p of opus.slice(i + 1)) if (p.granule >= 0n) lastGranule = p.granule;
+  return { opus, signedLength: sigEos.offset, signature: sig.body, tagsPacket: concatBytes(parts), preSkip, lastGranule };
+}
+
+export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenClipOptions<S>): OpenedClip<S> {
+  const layout = readLayout(plain);
+  const tags = parseOpusTags(layout.tagsPacket);
+  const { sender: senderKey } = readVersionAndSender(tags);
+  const sender = opts.contacts.find((c) => c.signingKey === senderKey);
+  if (!sender) throw new ClipError('unknown-sender', `clip signed by ${senderKey}, who is not among your contacts`);
+  const digest = startClipDigest().update(plain.subarray(0, layout.signedLength));
+  if (!verifyClipSignature(senderKey, signedMessage(digest), layout.signature)) {
+    throw new ClipError('bad-signature', `signature of ${sender.name}'s clip does not verify: it was changed after signing`);
+  }
+  const durationMs = Math.max(0, Math.round(Number(layout.lastGranule - BigInt(layout.preSkip)) / 48));
+  const header = readClipHeader(tags, durationMs);
+  if (!header.recipients.includes(opts.identity.ageRecipient)) {
+    throw new ClipError('not-addressed', `${sender.name} signed this clip for other recipients; it was re-encrypted to this device`);
+  }
+  if (opts.expectChannel !== undefined && header.channel !== opts.expectChannel) {
+    throw new ClipError('wrong-channel', `clip is for channel "${header.channel}", this radio is on "${opts.expectChannel}"`);
+  }
+  const ogg = concatBytes(layout.opus.map(serializeOggPage));
+  return { header, ogg, sender };
+}

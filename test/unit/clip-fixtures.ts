@@ -1,0 +1,44 @@
+// Shared by the clip tests: a real Ogg Opus file (sox + opusenc, the tools scripts/setup installs)
+// and fresh device keys. Temp dirs are removed by the caller's afterAll via cleanup().
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import type { ClipIdentity } from '../../firmware/clip/clip-types.js';
+import { SigningKey } from '../../firmware/identity/signing-key.js';
+
+const dirs: string[] = [];
+
+export function tempDir(prefix = 'torlk-clip-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+export function cleanup(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Encodes `seconds` of a 440 Hz tone with opusenc at 16 kbit/s. */
+export function makeOgg(seconds = 1, extra: string[] = []): Uint8Array {
+  const dir = tempDir();
+  const wav = join(dir, 'tone.wav');
+  const opus = join(dir, 'tone.opus');
+  execFileSync('sox', ['-q', '-n', '-r', '48000', '-c', '1', '-b', '16', wav, 'synth', String(seconds), 'sine', '440', 'vol', '0.5']);
+  execFileSync('opusenc', ['--quiet', '--bitrate', '16', ...extra, wav, opus]);
+  return new Uint8Array(readFileSync(opus));
+}
+
+export interface TestDevice {
+  identity: ClipIdentity;
+  signer: SigningKey;
+  contact: { name: string; signingKey: string };
+}
+
+export async function makeDevice(name: string): Promise<TestDevice> {
+  const ageIdentity = await generateX25519Identity();
+  const ageRecipient = await identityToRecipient(ageIdentity);
+  const signer = SigningKey.generate();
+  return { identity: { ageIdentity, ageRecipient }, signer, contact: { name, signingKey: signer.id } };
+}
