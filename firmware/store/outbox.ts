@@ -1,0 +1,291 @@
+// The outbox: every sealed clip is written here (fsync'd, atomically) before its first send
+// attempt, one file per (clip, recipient), and stays until that recipient's signed receipt comes
+// back or it expires. Failed attempts are retried with exponential backoff and jitter, one
+// delivery at a time per recipient so clips arrive in order. A SIGKILL at any moment loses
+// nothing: on restart the files are re-read and retried, and the receiver's dedupe by clip id
+// turns a retry of an already-delivered clip into "here is your receipt again".
+//
+// Files, for item id I (a hash of clip id and recipient):
+//   I.item   one JSON line {clipId, recipient, createdAt, expiresAt}, then the sealed bytes
+//   I.state  {attempts, nextAttemptAt, lastError} — rewritten after each failed attempt; optional
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { createLog } from '../log.js';
+import type { Delivered, Recipient } from '../transport/sender.js';
+import { isTempName, removeFileDurably, writeFileAtomic, type AtomicFs } from './atomic-file.js';
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
+
+const log = createLog('outbox');
+
+export interface OutboxItem {
+  readonly id: string;
+  readonly clipId: string;
+  readonly recipient: Recipient;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError?: string;
+  /** A streaming upload owns this delivery for now (not persisted: after a crash it is retried). */
+  held: boolean;
+}
+
+/** Sends one clip to one recipient; throws (ideally a DeliveryError with `retryable`) on failure. */
+export type Deliver = (item: OutboxItem, sealed: Uint8Array) => Promise<Delivered>;
+
+export interface OutboxEvents {
+  queued: [OutboxItem];
+  delivered: [OutboxItem, Delivered];
+  retry: [OutboxItem, Error];
+  failed: [OutboxItem, string];
+}
+
+export interface OutboxOptions {
+  dir: string;
+  deliver: Deliver;
+  /** How long a clip is retried before it is dropped (7 days by default). */
+  expiryMs?: number;
+  backoff?: BackoffPolicy;
+  now?: () => number;
+  random?: () => number;
+  fs?: AtomicFs;
+}
+
+/** The outbox files could not be read back (hand-edited or damaged card); the item is skipped. */
+export class OutboxCorruptError extends Error {
+  override readonly name = 'OutboxCorruptError';
+  constructor(readonly file: string, detail: string) {
+    super(`outbox file ${file} is damaged: ${detail}`);
+  }
+}
+
+export const DEFAULT_EXPIRY_MS = 7 * 24 * 3600_000;
+
+export function outboxItemId(clipId: string, recipient: Recipient): string {
+  return createHash('sha256').update(`${clipId}\n${recipient.host}`).digest('hex').slice(0, 32);
+}
+
+export class Outbox extends EventEmitter<OutboxEvents> {
+  private readonly items = new Map<string, OutboxItem>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly busyRecipients = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  /** Files that could not be parsed at open, left in place for a person to inspect. */
+  readonly corrupt: OutboxCorruptError[] = [];
+
+  private constructor(private readonly opts: OutboxOptions) {
+    super();
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  static async open(options: OutboxOptions): Promise<Outbox> {
+    const outbox = new Outbox(options);
+    await outbox.load();
+    return outbox;
+  }
+
+  private file(id: string, ext: 'item' | 'state'): string {
+    return join(this.opts.dir, `${id}.${ext}`);
+  }
+
+  private get fsOpt(): { fs?: AtomicFs } {
+    return this.opts.fs ? { fs: this.opts.fs } : {};
+  }
+
+  private async load(): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    const names = await readdir(this.opts.dir);
+    for (const name of names) {
+      // Leftovers of a write that a crash interrupted: the rename never happened, so nothing refers to them.
+      if (isTempName(name)) await removeFileDurably(join(this.opts.dir, name));
+    }
+    for (const name of names.filter((n) => n.endsWith('.item'))) {
+      const id = name.slice(0, -5);
+      try {
+        const { header } = await this.readItem(id);
+        let state: Partial<OutboxItem> = {};
+        if (names.includes(`${id}.state`)) {
+          state = JSON.parse(await readFile(this.file(id, 'state'), 'utf8')) as Partial<OutboxItem>;
+        }
+        this.items.set(id, {
+          id,
+          ...header,
+          attempts: state.attempts ?? 0,
+          nextAttemptAt: state.nextAttemptAt ?? 0,
+          ...(state.lastError ? { lastError: state.lastError } : {}),
+          held: false,
+        });
+      } catch (err) {
+        const e = err instanceof OutboxCorruptError ? err : new OutboxCorruptError(name, String(err));
+        log.error('skipping damaged outbox item', { file: name, err: e });
+        this.corrupt.push(e);
+      }
+    }
+    // A state file whose item is gone: the delivery finished and the crash came between the two unlinks.
+    for (const name of names.filter((n) => n.endsWith('.state'))) {
+      if (!this.items.has(name.slice(0, -6))) await removeFileDurably(join(this.opts.dir, name));
+    }
+    if (this.items.size > 0) log.info('outbox reopened', { pending: this.items.size });
+  }
+
+  private async readItem(id: string): Promise<{ header: Omit<OutboxItem, 'id' | 'attempts' | 'nextAttemptAt' | 'held'>; sealed: Uint8Array }> {
+    const bytes = await readFile(this.file(id, 'item'));
+    const newline = bytes.indexOf(0x0a);
+    if (newline < 0) throw new OutboxCorruptError(`${id}.item`, 'no header line');
+    let header: Omit<OutboxItem, 'id' | 'attempts' | 'nextAttemptAt' | 'held'>;
+    try {
+      header = JSON.parse(bytes.subarray(0, newline).toString('utf8')) as typeof header;
+    } catch {
+      throw new OutboxCorruptError(`${id}.item`, 'header is not JSON');
+    }
+    if (typeof header.clipId !== 'string' || typeof header.recipient?.host !== 'string' || typeof header.expiresAt !== 'number') {
+      throw new OutboxCorruptError(`${id}.item`, 'header fields missing');
+    }
+    return { header, sealed: new Uint8Array(bytes.buffer, bytes.byteOffset + newline + 1, bytes.length - newline - 1) };
+  }
+
+  /**
+   * Persists `sealed` for each recipient (durably, before returning) and schedules delivery.
+   * With `hold`, no attempt starts until release() — a streaming upload is already delivering it.
+   * Enqueuing a clip that is already queued for a recipient is a no-op. Throws DiskFullError.
+   */
+  async enqueue(clip: { clipId: string; sealed: Uint8Array }, recipients: readonly Recipient[], options: { hold?: boolean } = {}): Promise<OutboxItem[]> {
+    const created: OutboxItem[] = [];
+    for (const recipient of recipients) {
+      const id = outboxItemId(clip.clipId, recipient);
+      const existing = this.items.get(id);
+      if (existing) {
+        created.push(existing);
+        continue;
+      }
+      const createdAt = this.now();
+      const header = { clipId: clip.clipId, recipient, createdAt, expiresAt: createdAt + (this.opts.expiryMs ?? DEFAULT_EXPIRY_MS) };
+      const line = Buffer.from(JSON.stringify(header) + '\n', 'utf8');
+      await writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, clip.sealed]), this.fsOpt);
+      const item: OutboxItem = { id, ...header, attempts: 0, nextAttemptAt: createdAt, held: options.hold === true };
+      this.items.set(id, item);
+      created.push(item);
+      log.info('clip queued', { clipId: clip.clipId, to: recipient.name, held: item.held });
+      this.emit('queued', item);
+    }
+    this.schedule();
+    return created;
+  }
+
+  /** Items still waiting for a receipt, oldest first. */
+  pending(): OutboxItem[] {
+    return [...this.items.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** The streaming upload got a verified receipt: the queued copy is done. */
+  async markDelivered(clipId: string, recipient: Recipient, delivered: Delivered): Promise<void> {
+    const item = this.items.get(outboxItemId(clipId, recipient));
+    if (item) await this.finish(item, delivered);
+  }
+
+  /** The streaming upload failed: let the outbox retry this delivery now. */
+  release(clipId: string, recipient: Recipient): void {
+    const item = this.items.get(outboxItemId(clipId, recipient));
+    if (!item) return;
+    item.held = false;
+    this.schedule();
+  }
+
+  /** Retry everything now (tor just came back): resets the backoff wait, not the attempt count. */
+  kick(): void {
+    for (const item of this.items.values()) item.nextAttemptAt = Math.min(item.nextAttemptAt, this.now());
+    this.schedule();
+  }
+
+  start(): void {
+    this.running = true;
+    this.schedule();
+  }
+
+  /** Stops scheduling; resolves when attempts already in flight have settled. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    if (!this.running) return;
+    const now = this.now();
+    let wake = Infinity;
+    for (const item of this.pending()) {
+      if (item.held || this.inFlight.has(item.id)) continue;
+      if (item.expiresAt <= now) {
+        void this.expire(item);
+        continue;
+      }
+      if (this.busyRecipients.has(item.recipient.host)) continue;
+      if (item.nextAttemptAt <= now) {
+        this.attempt(item);
+        continue;
+      }
+      wake = Math.min(wake, item.nextAttemptAt, item.expiresAt);
+    }
+    if (wake !== Infinity) this.timer = setTimeout(() => this.schedule(), Math.min(wake - now, 2 ** 31 - 1));
+  }
+
+  private attempt(item: OutboxItem): void {
+    this.busyRecipients.add(item.recipient.host);
+    const run = (async () => {
+      try {
+        const { sealed } = await this.readItem(item.id);
+        const delivered = await this.opts.deliver(item, sealed);
+        await this.finish(item, delivered);
+      } catch (err) {
+        await this.failed(item, err instanceof Error ? err : new Error(String(err)));
+      }
+    })().finally(() => {
+      this.inFlight.delete(item.id);
+      this.busyRecipients.delete(item.recipient.host);
+      this.schedule();
+    });
+    this.inFlight.set(item.id, run);
+  }
+
+  private async finish(item: OutboxItem, delivered: Delivered): Promise<void> {
+    if (!this.items.delete(item.id)) return;
+    await removeFileDurably(this.file(item.id, 'item'));
+    await removeFileDurably(this.file(item.id, 'state'));
+    log.info('clip delivered', { clipId: item.clipId, to: item.recipient.name, attempts: item.attempts + 1 });
+    this.emit('delivered', item, delivered);
+  }
+
+  private async drop(item: OutboxItem, why: string): Promise<void> {
+    if (!this.items.delete(item.id)) return;
+    await removeFileDurably(this.file(item.id, 'item'));
+    await removeFileDurably(this.file(item.id, 'state'));
+    log.warn('clip dropped', { clipId: item.clipId, to: item.recipient.name, why });
+    this.emit('failed', item, why);
+  }
+
+  private async expire(item: OutboxItem): Promise<void> {
+    await this.drop(item, `expired after ${item.attempts} attempts${item.lastError ? `; last error: ${item.lastError}` : ''}`);
+  }
+
+  private async failed(item: OutboxItem, err: Error): Promise<void> {
+    if (!this.items.has(item.id)) return;
+    if ((err as { retryable?: unknown }).retryable === false) return this.drop(item, err.message);
+    item.attempts += 1;
+    item.lastError = err.message;
+    item.nextAttemptAt = this.now() + backoffDelay(item.attempts, this.random(), this.opts.backoff ?? defaultBackoff);
+    const state = { attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, lastError: item.lastError };
+    // Losing this write (full disk) only forgets the backoff; the clip itself is already safe.
+    await writeFileAtomic(this.file(item.id, 'state'), JSON.stringify(state), this.fsOpt).catch((e: unknown) =>
+      log.warn('could not persist retry state', { err: e }),
+    );
+    log.info('delivery failed, will retry', { clipId: item.clipId, to: item.recipient.name, attempts: item.attempts, inMs: item.nextAttemptAt - this.now(), err: err.message });
+    this.emit('retry', item, err);
+  }
+}

@@ -1,0 +1,36 @@
+// What the receiver needs from the clip format: a streaming opener that takes the upload's bytes
+// as they arrive and, when they end, says who sent which clip on which channel (or refuses it with
+// a ClipRejection). The production opener wraps firmware/clip's streaming opener (clip-adapter.ts);
+// keeping this seam small lets the receiver's protocol be tested on its own.
+
+export interface InboundClip {
+  /** Stable id of the clip (same for every recipient and every retry): the dedupe key. */
+  readonly clipId: string;
+  /** The sender's Ed25519 signing key (base64url), as listed in our contacts. */
+  readonly senderKey: string;
+  /** The contact's display name, for logs and the terminal view. */
+  readonly senderName: string;
+  readonly channel: string;
+  readonly sequence: number;
+  /** Sender's clock at recording, ms since the epoch. */
+  readonly createdAt: number;
+  readonly durationMs?: number;
+}
+
+export interface OpenedInbound extends InboundClip {
+  /** What to keep at rest: a standard age file to this device (`age -d -i` opens it). */
+  readonly stored: Uint8Array;
+}
+
+export interface InboundOpenStream {
+  /** Upload bytes in, any chunking. The receiver closes it at the end of the body, aborts it on failure. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Resolves once the writable is closed and the clip verifies; rejects with a ClipRejection. */
+  readonly result: Promise<OpenedInbound>;
+}
+
+/** Starts opening one upload. */
+export type ClipOpener = () => InboundOpenStream;
+
+/** Whether `senderKey` may talk to us on `channel` (from the contacts and channels config). */
+export type ChannelPolicy = (channel: string, senderKey: string) => boolean;

@@ -1,0 +1,256 @@
+// The clip receiver: HTTP/1.1 on 127.0.0.1, reached only through this radio's onion service.
+// One endpoint, POST /v1/clip. The body (the sealed clip, possibly still being recorded on the
+// other end, sent with chunked encoding) is fed to the streaming opener as it arrives, so the clip
+// is verified moments after its last byte. The size cap is enforced on the bytes as they arrive:
+// past it we answer 413 and close the connection without reading the rest.
+// Responses are JSON: {"receipt","sig"} on success, {"error": reason, "message"} on refusal.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { createLog } from '../log.js';
+import { DiskFullError } from '../store/atomic-file.js';
+import type { Inbox, InboxEntry } from '../store/inbox.js';
+import type { ChannelPolicy, ClipOpener, OpenedInbound } from './clip-opener.js';
+import { signReceipt, type ReceiptSigner, type SignedReceipt } from './receipt.js';
+import { ClipRejection, rejectStatus, type RejectReason } from './rejection.js';
+import { defaultReplayPolicy, judgeReplay, type ReplayPolicy } from './replay-window.js';
+
+const log = createLog('receiver');
+
+export const CLIP_PATH = '/v1/clip';
+
+export interface ReceiverLimits {
+  /** Largest accepted body in bytes. */
+  readonly maxBytes: number;
+  /** Time allowed for the request line and headers. */
+  readonly headersTimeoutMs: number;
+  /** Longest pause between body bytes (a held button still produces a page every second or so). */
+  readonly bodyIdleMs: number;
+  /** Longest whole upload: a press longer than this is cut. */
+  readonly requestTimeoutMs: number;
+  /** Simultaneous connections; more wait in the kernel's backlog. */
+  readonly maxConnections: number;
+}
+
+export const defaultLimits: ReceiverLimits = {
+  maxBytes: 2 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  bodyIdleMs: 15_000,
+  requestTimeoutMs: 5 * 60_000,
+  maxConnections: 32,
+};
+
+export interface Rejection {
+  readonly reason: RejectReason;
+  readonly status: number;
+  readonly detail: string;
+  /** Body bytes read from this request when it was refused. */
+  readonly bytesRead: number;
+}
+
+export interface ReceiverEvents {
+  clip: [InboxEntry];
+  duplicate: [InboxEntry];
+  rejected: [Rejection];
+}
+
+export interface ReceiverOptions {
+  inbox: Inbox;
+  open: ClipOpener;
+  policy: ChannelPolicy;
+  signer: ReceiptSigner;
+  /** Loopback only: the onion service forwards to it. */
+  host?: '127.0.0.1';
+  port?: number;
+  limits?: Partial<ReceiverLimits>;
+  replay?: ReplayPolicy;
+  now?: () => number;
+}
+
+export interface Receiver {
+  readonly port: number;
+  readonly events: EventEmitter<ReceiverEvents>;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
+  const limits: ReceiverLimits = { ...defaultLimits, ...options.limits };
+  const now = options.now ?? Date.now;
+  const events = new EventEmitter<ReceiverEvents>();
+  // Commits (dedupe check + store) run one at a time, so two uploads of one clip can't both store it.
+  let commitChain: Promise<unknown> = Promise.resolve();
+
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks the two timeouts above on this period (30 s by default, too coarse for a slowloris).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: 8 * 1024,
+  });
+  server.maxConnections = limits.maxConnections;
+  server.timeout = limits.requestTimeoutMs;
+
+  const refuse = (res: ServerResponse, reason: RejectReason, detail: string, bytesRead: number, close: boolean) => {
+    const status = rejectStatus[reason];
+    const fields = { reason, status, detail, bytesRead };
+    if (reason === 'internal') log.error('upload failed', fields);
+    else log.warn(`upload refused: ${reason}`, fields);
+    events.emit('rejected', { reason, status, detail, bytesRead });
+    if (res.headersSent || res.destroyed) return void res.socket?.destroy();
+    const body = JSON.stringify({ error: reason, message: detail });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      ...(close ? { connection: 'close' } : {}),
+    });
+    // Closing (not draining) is what keeps an oversized or hostile body from being read at all.
+    res.end(body, () => {
+      if (close) res.socket?.destroy();
+    });
+  };
+
+  const reply = (res: ServerResponse, signed: SignedReceipt, duplicate: boolean) => {
+    const body = JSON.stringify(signed);
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      ...(duplicate ? { 'torlk-duplicate': '1' } : {}),
+    });
+    res.end(body);
+  };
+
+  const commit = async (opened: OpenedInbound): Promise<{ entry: InboxEntry; duplicate: boolean }> => {
+    if (!options.policy(opened.channel, opened.senderKey)) {
+      throw new ClipRejection('wrong-channel', `${opened.senderName} is not on channel "${opened.channel}" here`);
+    }
+    const inbox = options.inbox;
+    const verdict = judgeReplay(opened, now(), {
+      byClipId: (id) => inbox.get(id),
+      bySequence: (k, s) => inbox.findBySequence(k, s),
+    }, options.replay ?? defaultReplayPolicy);
+    if (verdict.kind === 'duplicate') return { entry: verdict.entry, duplicate: true };
+    if (verdict.kind !== 'fresh') throw new ClipRejection(verdict.kind, verdict.detail);
+    const receipt = signReceipt(options.signer, opened.clipId, opened.stored, now());
+    try {
+      return { entry: await inbox.add(opened, opened.stored, receipt), duplicate: false };
+    } catch (err) {
+      if (err instanceof DiskFullError) throw new ClipRejection('disk-full', err.message);
+      throw err;
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== CLIP_PATH) return refuse(res, 'not-found', `no endpoint ${path}`, 0, true);
+    if (req.method !== 'POST') return refuse(res, 'method', `${req.method} is not allowed, use POST`, 0, true);
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > limits.maxBytes) {
+      return refuse(res, 'oversized', `declared ${declared} bytes, limit ${limits.maxBytes}`, 0, true);
+    }
+
+    const opening = options.open();
+    const writer = opening.writable.getWriter();
+    // Attach now: the opener may reject before we await it (garbage in the first bytes).
+    const result = opening.result.then(
+      (opened) => ({ opened }),
+      (err: unknown) => ({ err }),
+    );
+    writer.closed.catch(() => undefined);
+    let bytesRead = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const stop = new Promise<RejectReason>((resolve) => {
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => resolve('timeout'), limits.bodyIdleMs);
+      };
+      arm();
+      req.on('data', arm);
+      req.on('aborted', () => resolve('truncated'));
+      req.on('error', () => resolve('truncated'));
+    });
+    try {
+      const outcome = await Promise.race([
+        (async () => {
+          for await (const chunk of req as AsyncIterable<Buffer>) {
+            bytesRead += chunk.length;
+            if (bytesRead > limits.maxBytes) return 'oversized' as const;
+            await writer.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+          }
+          await writer.close();
+          return 'ended' as const;
+        })(),
+        stop,
+        // An opener that gives up early (not an age file) ends the upload without reading the rest.
+        result.then((r) => ('err' in r ? ('opener-failed' as const) : new Promise<never>(() => undefined))),
+      ]);
+      clearTimeout(idle);
+      if (outcome === 'oversized') {
+        await writer.abort(new ClipRejection('oversized', 'cap reached')).catch(() => undefined);
+        return refuse(res, 'oversized', `more than ${limits.maxBytes} bytes`, bytesRead, true);
+      }
+      if (outcome === 'timeout' || outcome === 'truncated') {
+        await writer.abort(new ClipRejection(outcome, 'upload stopped')).catch(() => undefined);
+        const detail = outcome === 'timeout' ? `no body bytes for ${limits.bodyIdleMs} ms` : 'connection closed mid-body';
+        return refuse(res, outcome, detail, bytesRead, true);
+      }
+      const r = await result;
+      if ('err' in r) throw r.err;
+      const done = commitChain.then(() => commit(r.opened));
+      commitChain = done.catch(() => undefined);
+      const { entry, duplicate } = await done;
+      log.info(duplicate ? 'duplicate upload, original receipt returned' : 'clip stored', {
+        clipId: entry.clipId, from: entry.senderName, channel: entry.channel, sequence: entry.sequence, bytes: bytesRead,
+      });
+      reply(res, entry.receipt, duplicate);
+      events.emit(duplicate ? 'duplicate' : 'clip', entry);
+    } catch (err) {
+      clearTimeout(idle);
+      await writer.abort(err).catch(() => undefined);
+      const finished = req.complete;
+      if (err instanceof ClipRejection) return refuse(res, err.reason, err.message, bytesRead, !finished);
+      return refuse(res, 'internal', err instanceof Error ? (err.stack ?? err.message) : String(err), bytesRead, true);
+    }
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error('receiver bug', { err });
+      res.socket?.destroy();
+    });
+  });
+
+  // Requests the HTTP parser refuses before our handler runs: garbage, slow headers, huge headers.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const reason: RejectReason =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? 'headers-too-large' : 'bad-request';
+    const status = rejectStatus[reason];
+    log.warn(`upload refused: ${reason}`, { reason, status, detail: err.code ?? err.message });
+    events.emit('rejected', { reason, status, detail: err.code ?? err.message, bytesRead: 0 });
+    if (!socket.writable) return void socket.destroy();
+    // A client that never reads must not pin the socket open: destroy it shortly either way.
+    setTimeout(() => socket.destroy(), 1000).unref();
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  log.info('receiver listening', { port });
+
+  return {
+    port,
+    events,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

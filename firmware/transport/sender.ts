@@ -1,0 +1,187 @@
+// Uploads one sealed clip to one recipient: POST /v1/clip over a socket from the injected connector
+// (SOCKS5 through the radio's tor in production, plain loopback TCP in protocol tests), then checks
+// the signed receipt against the recipient's card. The body is either the whole sealed clip (outbox
+// retries) or a stream still being produced (the press-to-release path), sent with chunked encoding.
+import { request, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { createLog } from '../log.js';
+import { verifyReceipt, ReceiptError, sha256Hex, type Receipt } from './receipt.js';
+import { CLIP_PATH } from './receiver.js';
+import { isRejectReason, retryableReasons, type RejectReason } from './rejection.js';
+
+const log = createLog('sender');
+
+/** Opens a TCP stream to host:port (through tor). Errors may carry `retryable: boolean`. */
+export type Connector = (host: string, port: number) => Promise<Socket>;
+
+export interface Recipient {
+  /** Contact name, for logs and events. */
+  readonly name: string;
+  /** The contact's onion address (or 127.0.0.1 in protocol tests). */
+  readonly host: string;
+  /** Virtual port of their onion service (80). */
+  readonly port: number;
+  /** Their Ed25519 signing key, base64url, from their card: receipts must verify with it. */
+  readonly signingKey: string;
+}
+
+export type DeliveryFailure =
+  | RejectReason // the receiver refused, with this reason
+  | 'connect' // no stream to the recipient (tor down, onion unreachable, SOCKS error)
+  | 'network' // the stream broke or the response never came
+  | 'bad-response' // the receiver answered something that is not our protocol
+  | 'bad-receipt'; // 200, but the receipt does not verify
+
+export class DeliveryError extends Error {
+  override readonly name = 'DeliveryError';
+  constructor(
+    readonly reason: DeliveryFailure,
+    /** Whether trying again later can succeed; false means these bytes will never be accepted. */
+    readonly retryable: boolean,
+    readonly recipient: string,
+    detail: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`delivery to ${recipient} failed (${reason}${status ? `, HTTP ${status}` : ''}): ${detail}`, options);
+  }
+}
+
+export interface Delivered {
+  readonly receipt: Receipt;
+  /** The receiver already had this clip (our earlier attempt got through); nothing plays twice. */
+  readonly duplicate: boolean;
+  /** Body bytes we sent. */
+  readonly bytesSent: number;
+}
+
+export interface UploadOptions {
+  readonly connector: Connector;
+  readonly recipient: Recipient;
+  /** The whole sealed clip, or its bytes as they are produced. */
+  readonly body: Uint8Array | ReadableStream<Uint8Array>;
+  /** Checked against the receipt when known; otherwise the receipt must match the bytes' SHA-256. */
+  readonly clipId?: string;
+  /** Gives up on a silent peer: no response this long after the body ended. */
+  readonly responseTimeoutMs?: number;
+}
+
+const MAX_RESPONSE_BYTES = 16 * 1024;
+
+function readResponse(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_RESPONSE_BYTES) return res.destroy(new Error('response larger than 16 KiB'));
+      chunks.push(c);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('response cut off')));
+  });
+}
+
+export async function uploadClip(options: UploadOptions): Promise<Delivered> {
+  const { recipient, body } = options;
+  const started = performance.now();
+  let socket: Socket;
+  try {
+    socket = await options.connector(recipient.host, recipient.port);
+  } catch (err) {
+    const retryable = (err as { retryable?: unknown }).retryable !== false;
+    throw new DeliveryError('connect', retryable, recipient.name, err instanceof Error ? err.message : String(err), undefined, { cause: err });
+  }
+  const whole = body instanceof Uint8Array ? body : undefined;
+  let bytesSent = 0;
+  const hashOfSent = whole ? sha256Hex(whole) : undefined;
+
+  const exchange = new Promise<{ status: number; text: string; duplicate: boolean }>((resolve, reject) => {
+    const req = request({
+      method: 'POST',
+      path: CLIP_PATH,
+      host: recipient.host,
+      port: recipient.port,
+      agent: false,
+      createConnection: () => socket,
+      headers: {
+        'content-type': 'application/octet-stream',
+        ...(whole ? { 'content-length': whole.length } : {}),
+      },
+    });
+    let responseTimer: NodeJS.Timeout | undefined;
+    let source: Readable | undefined;
+    const fail = (err: unknown) => {
+      clearTimeout(responseTimer);
+      source?.destroy();
+      req.destroy();
+      socket.destroy();
+      reject(err);
+    };
+    req.on('error', fail);
+    req.on('response', (res) => {
+      readResponse(res).then(
+        (text) => {
+          clearTimeout(responseTimer);
+          // An early refusal (413, 415...) arrives while we may still be streaming: stop producing.
+          source?.destroy();
+          resolve({ status: res.statusCode ?? 0, text, duplicate: res.headers['torlk-duplicate'] === '1' });
+          socket.destroy();
+        },
+        fail,
+      );
+    });
+    const armResponseTimer = () => {
+      responseTimer = setTimeout(() => fail(new Error(`no response ${options.responseTimeoutMs ?? 30_000} ms after the body ended`)), options.responseTimeoutMs ?? 30_000);
+    };
+    if (whole) {
+      bytesSent = whole.length;
+      req.end(whole, armResponseTimer);
+    } else {
+      const stream = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+      source = stream;
+      stream.on('data', (c: Uint8Array) => {
+        bytesSent += c.length;
+        // Each chunk goes out now: the point of streaming is that it is on the wire before release.
+        if (!req.write(c)) stream.pause();
+      });
+      req.on('drain', () => stream.resume());
+      stream.on('end', () => req.end(armResponseTimer));
+      stream.on('error', fail);
+    }
+  });
+
+  let outcome: { status: number; text: string; duplicate: boolean };
+  try {
+    outcome = await exchange;
+  } catch (err) {
+    throw new DeliveryError('network', true, recipient.name, err instanceof Error ? err.message : String(err), undefined, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(outcome.text);
+  } catch {
+    throw new DeliveryError('bad-response', true, recipient.name, `HTTP ${outcome.status} with a non-JSON body`, outcome.status);
+  }
+  if (outcome.status !== 200) {
+    const reason = (json as { error?: unknown }).error;
+    const message = String((json as { message?: unknown }).message ?? '');
+    if (!isRejectReason(reason)) throw new DeliveryError('bad-response', true, recipient.name, `HTTP ${outcome.status}: ${message}`, outcome.status);
+    throw new DeliveryError(reason, retryableReasons.has(reason), recipient.name, message, outcome.status);
+  }
+  let receipt: Receipt;
+  try {
+    receipt = verifyReceipt(json, {
+      signingKey: Buffer.from(recipient.signingKey, 'base64url'),
+      ...(options.clipId !== undefined ? { clipId: options.clipId } : hashOfSent ? { sha256: hashOfSent } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof ReceiptError)) throw err;
+    // Could be an impostor on the path, or a receiver with a new key: retrying may reach the real one.
+    throw new DeliveryError('bad-receipt', true, recipient.name, err.message, 200, { cause: err });
+  }
+  log.info('delivered', { to: recipient.name, clip: receipt.clip, bytes: bytesSent, duplicate: outcome.duplicate, ms: Math.round(performance.now() - started) });
+  return { receipt, duplicate: outcome.duplicate, bytesSent };
+}

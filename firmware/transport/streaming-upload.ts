@@ -1,0 +1,79 @@
+// The press-to-release path: at press the radio starts one StreamingUpload per recipient, which
+// opens the tor stream at once (circuit set-up overlaps the talking), then writes the sealed
+// clip's bytes as the microphone produces them. At release only the tail, the final frame and the
+// receipt's round trip are left. If anything fails the radio still has the clip in the outbox
+// (persisted at release, see Outbox.enqueue's `hold`), which retries it: nothing is lost and the
+// receiver's dedupe makes sure nothing plays twice.
+import { createLog } from '../log.js';
+import { uploadClip, type Connector, type Delivered, type Recipient } from './sender.js';
+
+const log = createLog('streaming-upload');
+
+export interface StreamingUploadOptions {
+  readonly connector: Connector;
+  readonly recipient: Recipient;
+  /** The clip id the radio chose at press time (SealHeader.clipId): the receipt must name it. */
+  readonly clipId: string;
+  readonly responseTimeoutMs?: number;
+}
+
+export class StreamingUpload {
+  /** Settles once: the verified delivery, or a DeliveryError. Never rejects unobserved. */
+  readonly result: Promise<Delivered>;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private closed = false;
+
+  private constructor(options: StreamingUploadOptions) {
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+      },
+    });
+    this.result = uploadClip({ ...options, body });
+    this.result.catch((err: unknown) => log.info('streaming upload failed', { to: options.recipient.name, err }));
+  }
+
+  /** Connects now and returns at once; bytes written before the stream is up are queued. */
+  static start(options: StreamingUploadOptions): StreamingUpload {
+    return new StreamingUpload(options);
+  }
+
+  /** Sends the next sealed bytes (wire stream pages). Ignored after end() or abort(). */
+  write(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.controller.enqueue(chunk);
+  }
+
+  /** The clip is complete: finish the body and wait for the receipt via `result`. */
+  end(): Promise<Delivered> {
+    if (!this.closed) {
+      this.closed = true;
+      this.controller.close();
+    }
+    return this.result;
+  }
+
+  /** Cancels (recording failed, radio shutting down): the receiver sees a cut body and stores nothing. */
+  abort(reason: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.controller.error(reason);
+  }
+}
+
+/** Pipes a sealer's wire stream into an upload (what the radio does at press). */
+export async function pumpInto(upload: StreamingUpload, wire: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = wire.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      upload.write(value);
+    }
+    await upload.end().catch(() => undefined);
+  } catch (err) {
+    upload.abort(err instanceof Error ? err : new Error(String(err)));
+  } finally {
+    reader.releaseLock();
+  }
+}
