@@ -118,7 +118,7 @@ export class OggDemuxer {
 }
 
 function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
+  if (parts.length === 1) return new Uint8Array(parts[0]!);
   const out = new Uint8Array(length);
   let at = 0;
   for (const p of parts) {

@@ -109,8 +109,8 @@ export class OggOpusDemuxer {
         if (page.packets.length === 0) break; // OpusTags continues on the next page
         // OpusTags must complete alone on its last page: audio starts on a fresh page.
         if (page.packets.length !== 1 || page.partialAfter) throw fail('opus-tags', 'audio data shares the page that ends OpusTags');
-        if (page.granule !== 0n) throw fail('granule', `OpusTags page has granule ${page.granule}, not 0`);
         this.tags = decodeOpusTags(page.packets[0]!, page.offset);
+        if (page.granule !== 0n) throw fail('granule', `OpusTags page has granule ${page.granule}, not 0`);
         events.push({ kind: 'tags', tags: this.tags });
         this.phase = 'audio';
         break;
@@ -146,7 +146,7 @@ export class OggOpusDemuxer {
       // First audio page: a larger granule means the stream starts at an offset; a smaller one is
       // invalid unless this page also ends the stream (then it is end trimming). Section 4.5.
       if (granule < sum && !page.eos) throw fail('granule', `first audio page has granule ${granule}, less than its ${sum} samples`);
-      start = page.eos ? Math.min(0, granule - sum) : granule - sum;
+      start = granule >= sum ? granule - sum : 0;
       this.startGranule = Math.max(0, start);
     } else {
       start = this.lastGranule;

@@ -82,7 +82,8 @@ export class OggOpusWriter {
     if (this.queue.length > 0 && (this.queuedLacing + lacing > 255 || this.queuedSamples >= this.maxPageSamples)) {
       this.emitQueued(this.queue.length, false, undefined);
     }
-    this.queue.push({ data: packet.slice(), samples });
+    // Copy: the caller may reuse its buffer (Buffer#slice would share memory, so not slice()).
+    this.queue.push({ data: new Uint8Array(packet), samples });
     this.queuedSamples += samples;
     this.queuedLacing += lacing;
     this.packets++;

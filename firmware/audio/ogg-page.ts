@@ -80,7 +80,8 @@ export function decodeOggPage(buf: Uint8Array, offset: number, streamOffset = 0)
   const length = OGG_HEADER_BYTES + segments + bodyLength;
   if (available < length) return null;
   const stored = view.getUint32(22, true);
-  const copy = buf.slice(offset, offset + length);
+  // A copy (not Buffer#slice, which shares memory): the CRC field is zeroed to check it.
+  const copy = new Uint8Array(buf.subarray(offset, offset + length));
   copy.fill(0, 22, 26);
   const computed = oggCrc32(copy);
   if (computed !== stored) {
