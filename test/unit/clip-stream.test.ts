@@ -1,0 +1,182 @@
+// The streaming sealer/opener: same clip as the non-streaming API, at any split of the bytes, with
+// the size cap enforced as bytes arrive and the stored file byte-identical on both sides.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClipError } from '../../firmware/clip/clip-error.js';
+import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
+import { createClipOpenStream } from '../../firmware/clip/clip-open-stream.js';
+import { openClip } from '../../firmware/clip/open-clip.js';
+import { concatBytes } from '../../firmware/clip/age-file.js';
+import type { ClipHeader } from '../../firmware/clip/clip-types.js';
+import { WIRE_MAGIC } from '../../firmware/clip/wire-frames.js';
+import { cleanup, makeDevice, makeOgg, type TestDevice } from './clip-fixtures.js';
+
+let ogg: Uint8Array;
+let alice: TestDevice;
+let bob: TestDevice;
+const header = { channel: 'family', sequence: 3, createdAt: Date.UTC(2026, 10, 24, 20, 30) };
+
+beforeAll(async () => {
+  ogg = makeOgg(3);
+  [alice, bob] = await Promise.all([makeDevice('alice'), makeDevice('bob')]);
+});
+afterAll(cleanup);
+
+function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > prev) out.push(bytes.subarray(prev, p));
+    prev = Math.max(prev, p);
+  }
+  return out;
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const p of stream as unknown as AsyncIterable<Uint8Array>) parts.push(p);
+  return concatBytes(parts);
+}
+
+async function sealStreaming(pieces: Uint8Array[]): Promise<{ wire: Uint8Array; stored: Uint8Array; header: ClipHeader }> {
+  const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
+  const wire = readAll(s.readable);
+  const w = s.writable.getWriter();
+  for (const p of pieces) await w.write(p);
+  await w.close();
+  const { stored, header: h } = await s.sealed;
+  return { wire: await wire, stored, header: h };
+}
+
+async function openStreaming(pieces: Uint8Array[], maxBytes?: number) {
+  const o = createClipOpenStream({ identity: bob.identity, contacts: [alice.contact], maxBytes });
+  const w = o.writable.getWriter();
+  try {
+    for (const p of pieces) await w.write(p);
+    await w.close();
+  } catch {
+    // the result promise carries the reason
+  }
+  return o.result;
+}
+
+async function reason(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ClipError);
+  return (err as ClipError).reason;
+}
+
+describe('streaming seal', () => {
+  it('emits wire bytes before the clip ends', async () => {
+    const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
+    const reader = s.readable.getReader();
+    const w = s.writable.getWriter();
+    await w.write(ogg.subarray(0, 4000));
+    const first = await reader.read();
+    expect(Buffer.from(first.value!.subarray(0, WIRE_MAGIC.length)).toString()).toBe('torlk-wire/v1\n');
+    const second = await reader.read();
+    expect(second.value!.length).toBeGreaterThan(20); // a frame with the first pages, before close
+    await w.write(ogg.subarray(4000));
+    await w.close();
+    while (!(await reader.read()).done);
+    await expect(s.sealed).resolves.toBeTruthy();
+  });
+
+  it('its stored file opens with openClip, and the wire opens to the same clip and the same stored bytes', async () => {
+    const { wire, stored, header: sealedHeader } = await sealStreaming([ogg]);
+    const plain = await openClip(stored, { identity: bob.identity, contacts: [alice.contact] });
+    expect(plain.header).toEqual(sealedHeader);
+    const streamed = await openStreaming([wire]);
+    expect(streamed.header).toEqual(sealedHeader);
+    expect(streamed.ogg).toEqual(plain.ogg);
+    expect(Buffer.from(streamed.stored).equals(Buffer.from(stored))).toBe(true);
+  });
+
+  it('rejects a bad header at creation and bad Ogg input mid-stream', async () => {
+    expect(() => createClipSealStream({ header: { ...header, channel: '' }, signer: alice.signer, recipients: [bob.identity.ageRecipient] })).toThrow(TypeError);
+    const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
+    void readAll(s.readable).catch(() => undefined);
+    const w = s.writable.getWriter();
+    await expect(w.write(new Uint8Array(64))).rejects.toBeInstanceOf(ClipError);
+    expect(await reason(s.sealed)).toBe('corrupt');
+  });
+
+  it('an aborted seal rejects `sealed`', async () => {
+    const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
+    void readAll(s.readable).catch(() => undefined);
+    const w = s.writable.getWriter();
+    await w.write(ogg.subarray(0, 1000));
+    await w.abort(new Error('button released: mic failed'));
+    await expect(s.sealed).rejects.toThrow('mic failed');
+  });
+});
+
+describe('streaming open', () => {
+  it('any split of the Ogg input and of the wire gives the same clip and byte-identical stored file', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 40 }), async (inCuts, wireCuts) => {
+        const { wire, stored, header: h } = await sealStreaming(split(ogg, inCuts));
+        const opened = await openStreaming(split(wire, wireCuts));
+        expect(opened.header).toEqual(h);
+        expect(Buffer.from(opened.stored).equals(Buffer.from(stored))).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('accepts a standard age file (an outbox retry), in pieces', async () => {
+    const { stored } = await sealStreaming([ogg]);
+    const opened = await openStreaming(split(stored, [1, 2, 3, 100, 5000]));
+    expect(opened.stored).toEqual(stored);
+    expect(opened.sender.name).toBe('alice');
+  });
+
+  it('one byte at a time', async () => {
+    const { wire } = await sealStreaming([ogg]);
+    const opened = await openStreaming(Array.from(wire, (b) => Uint8Array.of(b)));
+    expect(opened.header.durationMs).toBe(3000);
+  });
+
+  it('too-large: the write that passes the cap fails, before the rest arrives', async () => {
+    const { wire } = await sealStreaming([ogg]);
+    const o = createClipOpenStream({ identity: bob.identity, contacts: [alice.contact], maxBytes: 1000 });
+    const w = o.writable.getWriter();
+    await w.write(wire.subarray(0, 1000));
+    await expect(w.write(wire.subarray(1000, 1001))).rejects.toMatchObject({ reason: 'too-large' });
+    expect(await reason(o.result)).toBe('too-large');
+  });
+
+  it('corrupt: truncated wire, a flipped frame byte, bytes after the last frame', async () => {
+    const { wire } = await sealStreaming([ogg]);
+    expect(await reason(openStreaming([wire.subarray(0, wire.length - 1)]))).toBe('corrupt');
+    const flipped = wire.slice();
+    flipped[flipped.length - 30]! ^= 0x80;
+    expect(await reason(openStreaming([flipped]))).toBe('corrupt');
+    expect(await reason(openStreaming([wire, Uint8Array.of(0)]))).toBe('corrupt');
+  });
+
+  it('not-age, wrong-key, unknown-sender over the wire', async () => {
+    expect(await reason(openStreaming([new TextEncoder().encode('GET / HTTP/1.1\r\n')]))).toBe('not-age');
+    expect(await reason(openStreaming([]))).toBe('not-age');
+    const { wire } = await sealStreaming([ogg]);
+    const carol = await makeDevice('carol');
+    const asCarol = createClipOpenStream({ identity: carol.identity, contacts: [alice.contact] });
+    const w = asCarol.writable.getWriter();
+    await expect(w.write(wire)).rejects.toMatchObject({ reason: 'wrong-key' });
+    const strangers = createClipOpenStream({ identity: bob.identity, contacts: [] });
+    const w2 = strangers.writable.getWriter();
+    await w2.write(wire);
+    await w2.close().catch(() => undefined);
+    expect(await reason(strangers.result)).toBe('unknown-sender');
+  });
+
+  it('wrong-channel over the wire', async () => {
+    const { wire } = await sealStreaming([ogg]);
+    const o = createClipOpenStream({ identity: bob.identity, contacts: [alice.contact], expectChannel: 'work' });
+    const w = o.writable.getWriter();
+    await w.write(wire);
+    await w.close().catch(() => undefined);
+    expect(await reason(o.result)).toBe('wrong-channel');
+  });
+});
