@@ -177,9 +177,9 @@ export async function unwrapFileKey(header: Uint8Array, ageIdentity: string): Pr
 /** Decrypts a whole standard age file (binary, not armored) with one X25519 identity. */
 export async function decryptAgeFile(file: Uint8Array, ageIdentity: string): Promise<Uint8Array> {
   const split = splitAgeHeader(file);
-  if (!split) throw new ClipError('corrupt', 'age file truncated inside its header');
+  if (!split) throw new ClipError('truncated', 'age file truncated inside its header');
   const fileKey = await unwrapFileKey(split.header, ageIdentity);
-  if (split.rest.length < PAYLOAD_NONCE) throw new ClipError('corrupt', 'age file truncated before its payload nonce');
+  if (split.rest.length < PAYLOAD_NONCE) throw new ClipError('truncated', 'age file truncated before its payload nonce');
   const key = deriveStreamKey(fileKey, split.rest.subarray(0, PAYLOAD_NONCE));
   return decryptPayload(key, split.rest.subarray(PAYLOAD_NONCE));
 }

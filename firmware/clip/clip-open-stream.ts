@@ -76,7 +76,8 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
       return { ...opened, stored };
     }
     if (mode !== 'wire-frames' || !frames!.done) {
-      throw new ClipError(received === 0 ? 'not-age' : 'corrupt', received === 0 ? 'empty upload' : 'upload ended before the last wire frame');
+      if (received === 0) throw new ClipError('not-age', 'empty upload');
+      throw new ClipError('truncated', mode === 'wire-frames' ? 'upload ended before the last wire frame' : 'upload ended inside the wire header');
     }
     const plain = concatBytes(plaintext);
     const opened = verifyClip(plain, opts);

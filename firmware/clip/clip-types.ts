@@ -99,7 +99,8 @@ export const MAX_CLIP_BYTES = 2 * 1024 * 1024;
 export type ClipErrorReason =
   | 'not-age' // neither a standard age file nor a Torlk wire stream
   | 'wrong-key' // age file, but not encrypted to this device
-  | 'corrupt' // age or Ogg structure broken, tag mismatch, truncated
+  | 'corrupt' // age or Ogg structure broken, tag mismatch (an altered byte or a cut inside a chunk)
+  | 'truncated' // ended early where a cut is visible: inside the age header, before the last wire frame
   | 'bad-signature' // well-formed, but the Ed25519 signature does not verify
   | 'unknown-sender' // signature key is not one of our contacts
   | 'not-addressed' // our age recipient is not among the signed recipients (re-encrypted clip)

@@ -108,7 +108,8 @@ describe('every ClipError reason', () => {
     flipped[flipped.length - 100]! ^= 0x01;
     expect(await reason(openAsBob(flipped))).toBe('corrupt');
     expect(await reason(openAsBob(sealed.subarray(0, sealed.length - 1)))).toBe('corrupt');
-    expect(await reason(openAsBob(sealed.subarray(0, 30)))).toBe('corrupt');
+    expect(await reason(openAsBob(sealed.subarray(0, 30)))).toBe('truncated');
+    expect(await reason(openAsBob(sealed.subarray(0, 10)))).toBe('truncated');
     const mac = sealed.slice();
     const at = Buffer.from(mac).indexOf('\n--- ') + 6;
     mac[at] = mac[at] === 0x41 ? 0x42 : 0x41;

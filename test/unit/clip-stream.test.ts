@@ -147,9 +147,11 @@ describe('streaming open', () => {
     expect(await reason(o.result)).toBe('too-large');
   });
 
-  it('corrupt: truncated wire, a flipped frame byte, bytes after the last frame', async () => {
+  it('truncated wire; corrupt: a flipped frame byte, bytes after the last frame', async () => {
     const { wire } = await sealStreaming([ogg]);
-    expect(await reason(openStreaming([wire.subarray(0, wire.length - 1)]))).toBe('corrupt');
+    expect(await reason(openStreaming([wire.subarray(0, wire.length - 1)]))).toBe('truncated');
+    expect(await reason(openStreaming([wire.subarray(0, 200)]))).toBe('truncated');
+    expect(await reason(openStreaming([wire.subarray(0, 5)]))).toBe('truncated');
     const flipped = wire.slice();
     flipped[flipped.length - 30]! ^= 0x80;
     expect(await reason(openStreaming([flipped]))).toBe('corrupt');
