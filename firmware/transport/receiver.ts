@@ -140,7 +140,14 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     }
   };
 
+  // Sockets whose request reached our handler: parser errors on them (a body cut short) are the
+  // handler's to report, with the connection still open for its answer.
+  const handled = new WeakMap<Socket, () => void>();
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    let cutShort = () => undefined as void;
+    handled.set(req.socket, () => cutShort());
+    res.on('close', () => handled.delete(req.socket));
     const path = (req.url ?? '').split('?')[0];
     if (path !== CLIP_PATH) return refuse(res, 'not-found', `no endpoint ${path}`, 0, true);
     if (req.method !== 'POST') return refuse(res, 'method', `${req.method} is not allowed, use POST`, 0, true);
@@ -159,31 +166,42 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     writer.closed.catch(() => undefined);
     let bytesRead = 0;
     let idle: NodeJS.Timeout | undefined;
-    const stop = new Promise<RejectReason>((resolve) => {
-      const arm = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => resolve('timeout'), limits.bodyIdleMs);
-      };
-      arm();
-      req.on('data', arm);
-      req.on('aborted', () => resolve('truncated'));
-      req.on('error', () => resolve('truncated'));
-    });
+    type Outcome = 'ended' | 'oversized' | 'timeout' | 'truncated' | 'opener-failed';
     try {
-      const outcome = await Promise.race([
-        (async () => {
-          for await (const chunk of req as AsyncIterable<Buffer>) {
-            bytesRead += chunk.length;
-            if (bytesRead > limits.maxBytes) return 'oversized' as const;
-            await writer.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-          }
-          await writer.close();
-          return 'ended' as const;
-        })(),
-        stop,
+      // Event-driven rather than for-await: the first outcome wins, and stopping early must not
+      // look like the client aborting.
+      const outcome = await new Promise<Outcome>((resolve) => {
+        const arm = () => {
+          clearTimeout(idle);
+          idle = setTimeout(() => resolve('timeout'), limits.bodyIdleMs);
+        };
+        arm();
+        req.on('data', (chunk: Buffer) => {
+          arm();
+          bytesRead += chunk.length;
+          // Pause first: past the cap nothing more is read; below it, the opener paces the socket.
+          req.pause();
+          if (bytesRead > limits.maxBytes) return resolve('oversized');
+          writer.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)).then(
+            () => req.resume(),
+            () => resolve('opener-failed'),
+          );
+        });
+        req.on('end', () => {
+          clearTimeout(idle);
+          writer.close().then(
+            () => resolve('ended'),
+            () => resolve('opener-failed'),
+          );
+        });
+        cutShort = () => resolve('truncated');
+        req.on('aborted', () => resolve('truncated'));
+        req.on('error', () => resolve('truncated'));
         // An opener that gives up early (not an age file) ends the upload without reading the rest.
-        result.then((r) => ('err' in r ? ('opener-failed' as const) : new Promise<never>(() => undefined))),
-      ]);
+        void result.then((r) => {
+          if ('err' in r) resolve('opener-failed');
+        });
+      });
       clearTimeout(idle);
       if (outcome === 'oversized') {
         await writer.abort(new ClipRejection('oversized', 'cap reached')).catch(() => undefined);
@@ -222,6 +240,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
 
   // Requests the HTTP parser refuses before our handler runs: garbage, slow headers, huge headers.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const cutShort = handled.get(socket);
+    if (cutShort) return cutShort();
     const reason: RejectReason =
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? 'headers-too-large' : 'bad-request';
     const status = rejectStatus[reason];

@@ -1,0 +1,107 @@
+// Shared by the transport/store tests (not a test file itself): real parties with real keys
+// (node:crypto Ed25519, age X25519), a real Ogg Opus clip made by sox + opusenc, sealed with the
+// real firmware/clip sealer, and a receiver wired to the real opener.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { SigningKey } from '../../firmware/identity/signing-key.js';
+import { sealClipWithHeader } from '../../firmware/clip/seal-clip.js';
+import type { ClipHeader, ClipSender } from '../../firmware/clip/clip-types.js';
+import { clipOpener } from '../../firmware/transport/clip-adapter.js';
+import { startReceiver, type Receiver, type ReceiverLimits } from '../../firmware/transport/receiver.js';
+import { Inbox } from '../../firmware/store/inbox.js';
+import type { Recipient } from '../../firmware/transport/sender.js';
+import type { AtomicFs } from '../../firmware/store/atomic-file.js';
+
+export interface Party {
+  readonly name: string;
+  readonly signing: SigningKey;
+  readonly ageIdentity: string;
+  readonly ageRecipient: string;
+  readonly card: ClipSender;
+}
+
+export async function makeParty(name: string): Promise<Party> {
+  const signing = SigningKey.generate();
+  const ageIdentity = await generateX25519Identity();
+  const ageRecipient = await identityToRecipient(ageIdentity);
+  return { name, signing, ageIdentity, ageRecipient, card: { name, signingKey: signing.id } };
+}
+
+/** A real Ogg Opus file: `seconds` of a 440 Hz tone, 16 kHz mono, 16 kbit/s (the radio's settings). */
+export async function makeOgg(seconds = 1): Promise<Uint8Array> {
+  const dir = await mkdtemp(join(tmpdir(), 'torlk-ogg-'));
+  try {
+    const wav = join(dir, 'in.wav');
+    const ogg = join(dir, 'out.opus');
+    execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', wav, 'synth', String(seconds), 'sine', '440']);
+    execFileSync('opusenc', ['--quiet', '--bitrate', '16', wav, ogg]);
+    return new Uint8Array(await readFile(ogg));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+let sequence = 1;
+export async function seal(opts: {
+  from: Party;
+  to: readonly Party[];
+  ogg: Uint8Array;
+  channel?: string;
+  sequence?: number;
+  createdAt?: number;
+  clipId?: string;
+}): Promise<{ sealed: Uint8Array; header: ClipHeader }> {
+  return sealClipWithHeader({
+    ogg: opts.ogg,
+    signer: opts.from.signing,
+    recipients: opts.to.map((p) => p.ageRecipient),
+    header: {
+      channel: opts.channel ?? 'family',
+      sequence: opts.sequence ?? sequence++,
+      createdAt: opts.createdAt ?? Date.now(),
+      ...(opts.clipId ? { clipId: opts.clipId } : {}),
+    },
+  });
+}
+
+export interface TestReceiver {
+  receiver: Receiver;
+  inbox: Inbox;
+  dir: string;
+  recipient: Recipient;
+  close(): Promise<void>;
+}
+
+/** A receiver for `me` that knows `contacts`, all on channel "family". */
+export async function startTestReceiver(opts: {
+  me: Party;
+  contacts: readonly Party[];
+  dir?: string;
+  limits?: Partial<ReceiverLimits>;
+  fs?: AtomicFs;
+  channels?: Record<string, readonly Party[]>;
+}): Promise<TestReceiver> {
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'torlk-rx-')));
+  const inbox = await Inbox.open({ dir: join(dir, 'inbox'), ...(opts.fs ? { fs: opts.fs } : {}) });
+  const channels = opts.channels ?? { family: opts.contacts };
+  const receiver = await startReceiver({
+    inbox,
+    open: clipOpener({ identity: { ageIdentity: opts.me.ageIdentity, ageRecipient: opts.me.ageRecipient }, contacts: () => opts.contacts.map((c) => c.card), ...(opts.limits?.maxBytes ? { maxBytes: opts.limits.maxBytes } : {}) }),
+    policy: (channel, key) => (channels[channel] ?? []).some((p) => p.signing.id === key),
+    signer: opts.me.signing,
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
+  return {
+    receiver,
+    inbox,
+    dir,
+    recipient: { name: opts.me.name, host: '127.0.0.1', port: receiver.port, signingKey: opts.me.signing.id },
+    close: async () => {
+      await receiver.close();
+      if (!opts.dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
