@@ -104,7 +104,9 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
       path: CLIP_PATH,
       host: recipient.host,
       port: recipient.port,
-      agent: false,
+      // No agent: with createConnection alone the request writes to our socket at once. With
+      // agent: false, Node 20 held the chunked writes back until the body ended (seen in
+      // transport-sender.test.ts), which would defeat streaming.
       createConnection: () => socket,
       headers: {
         'content-type': 'application/octet-stream',

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { makeOgg, makeParty, seal, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
+import { DeliveryError, uploadClip, type Connector } from '../../firmware/transport/sender.js';
+import { StreamingUpload, pumpInto } from '../../firmware/transport/streaming-upload.js';
+
+/** Plain loopback TCP in place of SOCKS: this file tests the upload protocol, not tor. */
+const direct: Connector = (host, port) =>
+  new Promise<Socket>((resolve, reject) => {
+    const s = connect(port, host);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+
+let alice: Party, bob: Party, carol: Party;
+let ogg: Uint8Array;
+let rx: TestReceiver;
+beforeAll(async () => {
+  [alice, bob, carol] = (await Promise.all(['alice', 'bob', 'carol'].map(makeParty))) as [Party, Party, Party];
+  ogg = await makeOgg(2);
+  rx = await startTestReceiver({ me: bob, contacts: [alice] });
+});
+afterAll(async () => {
+  await rx?.close();
+});
+
+async function failure(p: Promise<unknown>): Promise<DeliveryError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(DeliveryError);
+  return err as DeliveryError;
+}
+
+/** A TCP server that misbehaves in a given way, for the sender's error paths. */
+async function rogue(onSocket: (s: Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    onSocket(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { port, close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }) };
+}
+
+describe('uploadClip', () => {
+  it('delivers a whole clip and verifies the receipt; a retry gets the same receipt as a duplicate', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    const first = await uploadClip({ connector: direct, recipient: rx.recipient, body: sealed, clipId: header.clipId });
+    expect(first).toMatchObject({ duplicate: false, bytesSent: sealed.length });
+    expect(first.receipt.clip).toBe(header.clipId);
+    const again = await uploadClip({ connector: direct, recipient: rx.recipient, body: sealed });
+    expect(again.duplicate).toBe(true);
+    expect(again.receipt).toEqual(first.receipt);
+  });
+
+  it('turns refusals into typed, retryable or permanent DeliveryErrors', async () => {
+    const unknown = await seal({ from: carol, to: [bob], ogg });
+    const e1 = await failure(uploadClip({ connector: direct, recipient: rx.recipient, body: unknown.sealed }));
+    expect(e1).toMatchObject({ reason: 'unknown-sender', status: 401, retryable: true, recipient: 'bob' });
+    const tampered = Uint8Array.from((await seal({ from: alice, to: [bob], ogg })).sealed);
+    tampered[200]! ^= 0xff;
+    const e2 = await failure(uploadClip({ connector: direct, recipient: rx.recipient, body: tampered }));
+    expect(e2).toMatchObject({ reason: 'tampered', status: 422, retryable: false });
+  });
+
+  it('refuses a receipt signed by a key other than the one on the card', async () => {
+    const { sealed } = await seal({ from: alice, to: [bob], ogg });
+    const impostorCard = { ...rx.recipient, signingKey: carol.signing.id };
+    const e = await failure(uploadClip({ connector: direct, recipient: impostorCard, body: sealed }));
+    expect(e).toMatchObject({ reason: 'bad-receipt', retryable: true });
+  });
+
+  it('reports connect failures with the connector\'s retryable flag', async () => {
+    const refused: Connector = async () => {
+      throw Object.assign(new Error('SOCKS5 reply 0xF4: client authorization missing'), { retryable: false });
+    };
+    const e = await failure(uploadClip({ connector: refused, recipient: rx.recipient, body: new Uint8Array(10) }));
+    expect(e).toMatchObject({ reason: 'connect', retryable: false });
+    expect(e.message).toContain('0xF4');
+    const closed = await rogue((s) => s.destroy());
+    const dead: Connector = () => direct('127.0.0.1', closed.port + 0);
+    await closed.close();
+    expect(await failure(uploadClip({ connector: dead, recipient: rx.recipient, body: new Uint8Array(10) }))).toMatchObject({ reason: 'connect', retryable: true });
+  });
+
+  it('reports a peer that hangs up, answers nonsense, or never answers', async () => {
+    const hangup = await rogue((s) => s.once('data', () => s.destroy()));
+    const nonsense = await rogue((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello')));
+    const silent = await rogue(() => undefined);
+    try {
+      const to = (port: number) => ({ ...rx.recipient, port });
+      expect(await failure(uploadClip({ connector: direct, recipient: to(hangup.port), body: new Uint8Array(10) }))).toMatchObject({ reason: 'network', retryable: true });
+      expect(await failure(uploadClip({ connector: direct, recipient: to(nonsense.port), body: new Uint8Array(10) }))).toMatchObject({ reason: 'bad-response', status: 200 });
+      const e = await failure(uploadClip({ connector: direct, recipient: to(silent.port), body: new Uint8Array(10), responseTimeoutMs: 300 }));
+      expect(e).toMatchObject({ reason: 'network', retryable: true });
+      expect(e.message).toMatch(/no response 300 ms/);
+    } finally {
+      await Promise.all([hangup.close(), nonsense.close(), silent.close()]);
+    }
+  });
+});
+
+describe('StreamingUpload', () => {
+  it('connects at press time and has the clip on the wire before release', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    let socket: Socket | undefined;
+    let connectedAt = 0;
+    const watching: Connector = async (h, p) => {
+      socket = await direct(h, p);
+      connectedAt = performance.now();
+      return socket;
+    };
+    const pressAt = performance.now();
+    const upload = StreamingUpload.start({ connector: watching, recipient: rx.recipient, clipId: header.clipId });
+    // The "microphone": 400-byte pieces every 10 ms.
+    const tail = 400;
+    for (let at = 0; at < sealed.length - tail; at += 400) {
+      upload.write(sealed.subarray(at, Math.min(at + 400, sealed.length - tail)));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(connectedAt - pressAt).toBeLessThan(200);
+    // At release, all but the tail (plus HTTP framing) is already out.
+    expect(socket!.bytesWritten).toBeGreaterThan(sealed.length - tail);
+    upload.write(sealed.subarray(sealed.length - tail));
+    const delivered = await upload.end();
+    expect(delivered).toMatchObject({ duplicate: false, bytesSent: sealed.length });
+    expect(Buffer.from(await rx.inbox.read(rx.inbox.get(header.clipId)!)).equals(Buffer.from(sealed))).toBe(true);
+  });
+
+  it('pumpInto streams a ReadableStream (the sealer\'s wire output) and resolves with the receipt', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: header.clipId });
+    const wire = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let at = 0; at < sealed.length; at += 1000) c.enqueue(sealed.subarray(at, at + 1000));
+        c.close();
+      },
+    });
+    await pumpInto(upload, wire);
+    expect((await upload.result).receipt.clip).toBe(header.clipId);
+  });
+
+  it('an aborted recording stores nothing at the receiver', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: header.clipId });
+    upload.write(sealed.subarray(0, 500));
+    await new Promise((r) => setTimeout(r, 50));
+    upload.abort(new Error('microphone unplugged'));
+    const e = await upload.result.then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(DeliveryError);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rx.inbox.get(header.clipId)).toBeUndefined();
+  });
+
+  it('stops streaming when the receiver refuses early (garbage in the first bytes)', async () => {
+    const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: '0'.repeat(32) });
+    upload.write(Buffer.from('this is not an age file at all, and it keeps coming '.repeat(20)));
+    const e = await upload.end().then(() => undefined, (x: unknown) => x);
+    expect(e).toMatchObject({ reason: 'garbage', status: 415, retryable: false });
+  });
+});
