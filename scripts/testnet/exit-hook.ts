@@ -72,7 +72,7 @@ export function untrackTempDir(dir: string): void {
   maybeUninstall();
 }
 
-/** PIDs that the hook would kill now (for tests). */
-export function trackedPids(): number[] {
-  return [...livePids];
+/** PIDs and temp dirs the hook would clean up now (for tests). */
+export function tracked(): { pids: number[]; dirs: string[] } {
+  return { pids: [...livePids], dirs: [...tempDirs] };
 }

@@ -78,6 +78,8 @@ export async function waitReachable(client: TorNode, host: string, opts: ReachOp
     } catch (e) {
       if (!(e instanceof HarnessSocksError)) throw e;
       last = e.message;
+      // 0xF6: tor rejected the address itself; waiting cannot make it valid.
+      if (e.reply === 0xf6) break;
     }
     await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 500));
   }

@@ -1,13 +1,18 @@
 // One tor process of the private network: spawned with a generated torrc, owned by the harness
 // (TAKEOWNERSHIP on its control connection plus __OwningControllerProcess in the torrc), watched
-// through STATUS_CLIENT and HS_DESC events, and stopped by PID with SIGTERM then SIGKILL.
+// through STATUS_CLIENT and HS_DESC events, and stopped by PID with SIGTERM then SIGKILL. The control
+// connection, authentication and stop escalation are the firmware's own (firmware/tor), so the
+// harness exercises them too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLog } from '../../firmware/log.js';
-import { HarnessControl } from './control.js';
+import { authenticate } from '../../firmware/tor/control-auth.js';
+import { ControlConnection } from '../../firmware/tor/control-connection.js';
+import { stopProcess } from '../../firmware/tor/process-stop.js';
 import { trackPid, untrackPid } from './exit-hook.js';
 import type { NodeRole } from './torrc.js';
 
@@ -66,7 +71,7 @@ export class TorNode extends EventEmitter {
   /** Onion service IDs (without ".onion") whose descriptor reached at least one HSDir. */
   readonly uploaded = new Set<string>();
   exitCode: number | null | undefined;
-  private control: HarnessControl | undefined;
+  private control: ControlConnection | undefined;
   private readonly exitedPromise: Promise<void>;
 
   constructor(
@@ -101,44 +106,39 @@ export class TorNode extends EventEmitter {
   }
 
   /** The authenticated control connection (only after launchTorNode resolved). */
-  get controlConnection(): HarnessControl {
+  get controlConnection(): ControlConnection {
     if (!this.control) throw new Error(`${this.name} has no control connection`);
     return this.control;
   }
 
   async attachControl(): Promise<void> {
-    const control = await HarnessControl.connect(this.name, this.ports.control, join(this.dataDir, 'control_auth_cookie'));
+    const control = await ControlConnection.connect({ port: this.ports.control });
     this.control = control;
-    control.onEvent((event) => this.onEvent(event));
+    await authenticate(control);
+    control.on('STATUS_CLIENT', (event) => this.onEvent(event.name, event.text));
+    control.on('HS_DESC', (event) => this.onEvent(event.name, event.text));
     await control.command('TAKEOWNERSHIP');
     // Subscribe before asking for the current state, so no transition falls between the two.
     await control.command('SETEVENTS STATUS_CLIENT HS_DESC');
     const reply = await control.command('GETINFO status/bootstrap-phase');
-    const m = bootstrapProgress.exec(reply.lines.join(' '));
+    const m = bootstrapProgress.exec(reply.lines.map((l) => l.text).join(' '));
     if (m?.[1]) this.progress = Math.max(this.progress, Number(m[1]));
   }
 
-  private onEvent(event: string): void {
-    const progress = event.startsWith('STATUS_CLIENT') ? bootstrapProgress.exec(event) : null;
+  private onEvent(name: string, text: string): void {
+    const progress = name === 'STATUS_CLIENT' ? bootstrapProgress.exec(text) : null;
     if (progress?.[1]) this.progress = Math.max(this.progress, Number(progress[1]));
-    const desc = /^HS_DESC UPLOADED (\S+)/.exec(event);
+    const desc = name === 'HS_DESC' ? /^UPLOADED (\S+)/.exec(text) : null;
     if (desc?.[1]) this.uploaded.add(desc[1]);
     this.emit('change');
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Idempotent. */
   async stop(graceMs = 3000): Promise<void> {
-    if (!this.exited) {
-      this.child.kill('SIGTERM');
-      const timer = new Promise<'timeout'>((r) => setTimeout(r, graceMs, 'timeout').unref());
-      if ((await Promise.race([this.exitedPromise, timer])) === 'timeout') {
-        // Seen in the planning runs: a relay logged "exiting cleanly" and then hung on a futex.
-        log.warn('tor ignored SIGTERM, killing', { node: this.name, pid: this.pid });
-        this.child.kill('SIGKILL');
-      }
-      await this.exitedPromise;
-    }
-    this.control?.close();
+    // Escalation matters: in the planning runs a relay logged "exiting cleanly" and then hung on a futex.
+    if (!this.exited) await stopProcess(this.child, graceMs);
+    await this.exitedPromise;
+    await this.control?.close();
   }
 }
 
@@ -182,7 +182,16 @@ export async function launchTorNode(spec: TorNodeSpec): Promise<TorNode> {
   });
   try {
     await ready;
-    await node.attachControl();
+    // Tor opens its control listener before its other ports, so a taken SocksPort makes it exit while
+    // the harness is connecting: the exit, with tor's own reason, is the error to report then.
+    await node.attachControl().catch(async (e: unknown) => {
+      const exited = await Promise.race([new Promise((r) => child.once('exit', r)).then(() => true), delay(1000, false)]);
+      if (exited || node.exited) {
+        const errors = output.filter((l) => /\[(err|warn)\]/.test(l));
+        throw new TorStartError(spec.nickname, `exited with code ${node.exitCode ?? child.exitCode}`, (errors.length ? errors : output).slice(-8).join('\n'));
+      }
+      throw e;
+    });
   } catch (e) {
     await node.stop(1000);
     throw e;

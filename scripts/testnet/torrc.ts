@@ -119,7 +119,8 @@ export function torrcLines(c: NodeConfig): string[] {
     case 'relay':
       return [...commonLines(c), ...serverLines(c)];
     case 'client':
-      return [...commonLines(c), `SocksPort 127.0.0.1:${need(c.socksPort, 'SocksPort', c)}`];
+      // ExtendedErrors: onion failures come back as 0xF0-0xF7 instead of a bare 0x01/0x04.
+      return [...commonLines(c), `SocksPort 127.0.0.1:${need(c.socksPort, 'SocksPort', c)} ExtendedErrors`];
     case 'onion-service': {
       if (!c.onion) throw new TypeError(`onion-service ${c.nickname} needs onion ports`);
       const socks = c.socksPort === undefined ? 'SocksPort 0' : `SocksPort 127.0.0.1:${c.socksPort}`;
