@@ -1,0 +1,291 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { build } from 'esbuild';
+import { Outbox, outboxItemId, type OutboxItem } from '../../firmware/store/outbox.js';
+import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.js';
+import { backoffDelay } from '../../firmware/store/backoff.js';
+import type { Delivered, Recipient } from '../../firmware/transport/sender.js';
+import { uploadClip } from '../../firmware/transport/sender.js';
+import { makeOgg, makeParty, seal, startTestReceiver, type Party } from './transport-fixtures.js';
+import { connect, type Socket } from 'node:net';
+import { setLogSink } from '../../firmware/log.js';
+
+const bob: Recipient = { name: 'bob', host: 'bobbobbob.onion', port: 80, signingKey: 'k'.repeat(43) };
+const carol: Recipient = { name: 'carol', host: 'carolcarol.onion', port: 80, signingKey: 'c'.repeat(43) };
+const fakeDelivered = (clip: string): Delivered => ({ receipt: { v: 1, clip, sha256: '', by: '', at: 0 }, duplicate: false, bytesSent: 0 });
+const fast = { baseMs: 20, maxMs: 40, factor: 2, jitter: 0.5 };
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'torlk-outbox-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+let n = 0;
+const freshDir = () => join(root, `o${n++}`);
+const clip = (size = 1000) => ({ clipId: randomBytes(16).toString('hex'), sealed: randomBytes(size) });
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('Outbox', () => {
+  it('persists every clip before its first send attempt, then removes it on a receipt', async () => {
+    const dir = freshDir();
+    const c = clip();
+    const seenOnDisk: boolean[] = [];
+    const outbox = await Outbox.open({
+      dir,
+      deliver: async (item, sealed) => {
+        const file = await readFile(join(dir, `${item.id}.item`));
+        seenOnDisk.push(file.subarray(file.indexOf(0x0a) + 1).equals(Buffer.from(c.sealed)) && Buffer.from(sealed).equals(Buffer.from(c.sealed)));
+        return fakeDelivered(item.clipId);
+      },
+    });
+    const events: string[] = [];
+    outbox.on('queued', (i) => events.push(`queued ${i.recipient.name}`));
+    outbox.on('delivered', (i) => events.push(`delivered ${i.recipient.name}`));
+    outbox.start();
+    await outbox.enqueue(c, [bob, carol]);
+    await until(() => events.length === 4);
+    expect(seenOnDisk).toEqual([true, true]);
+    expect(events.sort()).toEqual(['delivered bob', 'delivered carol', 'queued bob', 'queued carol']);
+    expect(await readdir(dir)).toEqual([]);
+    await outbox.stop();
+  });
+
+  it('retries on the backoff schedule, persisting the retry state', async () => {
+    const dir = freshDir();
+    let t = 1_000_000;
+    let calls = 0;
+    const outbox = await Outbox.open({
+      dir,
+      now: () => t,
+      random: () => 0.5,
+      backoff: fast,
+      deliver: async (item) => {
+        calls += 1;
+        if (calls < 3) throw Object.assign(new Error(`offline #${calls}`), { retryable: true });
+        return fakeDelivered(item.clipId);
+      },
+    });
+    const retries: OutboxItem[] = [];
+    outbox.on('retry', (i) => {
+      retries.push({ ...i });
+      t += 1000; // the injected clock passes the retry time; the real timer fires ~15 ms later
+    });
+    outbox.start();
+    const [item] = await outbox.enqueue(clip(), [bob]);
+    await until(() => retries.length === 1);
+    expect(retries[0]).toMatchObject({ attempts: 1, nextAttemptAt: 1_000_000 + backoffDelay(1, 0.5, fast), lastError: 'offline #1' });
+    await until(() => existsSync(join(dir, `${item!.id}.state`)));
+    expect(JSON.parse(await readFile(join(dir, `${item!.id}.state`), 'utf8'))).toMatchObject({ attempts: 1, lastError: 'offline #1' });
+    const delivered = new Promise((r) => outbox.once('delivered', r));
+    await delivered;
+    expect(calls).toBe(3);
+    expect(retries[1]).toMatchObject({ attempts: 2, nextAttemptAt: 1_001_000 + backoffDelay(2, 0.5, fast) });
+    expect(await readdir(dir)).toEqual([]);
+    await outbox.stop();
+  });
+
+  it('drops a clip when it expires, and at once on a permanent refusal', async () => {
+    const dir = freshDir();
+    const outbox = await Outbox.open({
+      dir,
+      expiryMs: 150,
+      backoff: fast,
+      deliver: async (item) => {
+        throw Object.assign(new Error(item.recipient.name === 'bob' ? 'offline' : 'tampered'), { retryable: item.recipient.name === 'bob' });
+      },
+    });
+    const failed: string[] = [];
+    outbox.on('failed', (i, why) => failed.push(`${i.recipient.name}: ${why}`));
+    outbox.start();
+    await outbox.enqueue(clip(), [bob, carol]);
+    await until(() => failed.length === 2);
+    expect(failed[0]).toBe('carol: tampered');
+    expect(failed[1]).toMatch(/^bob: expired after \d+ attempts; last error: offline$/);
+    expect(await readdir(dir)).toEqual([]);
+    await outbox.stop();
+  });
+
+  it('delivers one clip at a time per recipient, in the order they were queued', async () => {
+    const dir = freshDir();
+    const order: string[] = [];
+    let active = 0;
+    let t = 0;
+    const outbox = await Outbox.open({
+      dir,
+      now: () => ++t,
+      deliver: async (item) => {
+        active += 1;
+        expect(active).toBe(1);
+        order.push(item.clipId);
+        await new Promise((r) => setTimeout(r, 5));
+        active -= 1;
+        return fakeDelivered(item.clipId);
+      },
+    });
+    const clips = [clip(), clip(), clip(), clip()];
+    for (const c of clips) await outbox.enqueue(c, [bob]);
+    outbox.start();
+    await until(() => order.length === 4);
+    expect(order).toEqual(clips.map((c) => c.clipId));
+    await outbox.stop();
+  });
+
+  it('holds a clip for a streaming upload: markDelivered finishes it, release hands it back', async () => {
+    const dir = freshDir();
+    const attempts: string[] = [];
+    const outbox = await Outbox.open({ dir, deliver: async (item) => (attempts.push(item.clipId), fakeDelivered(item.clipId)) });
+    outbox.start();
+    const a = clip();
+    const b = clip();
+    await outbox.enqueue(a, [bob], { hold: true });
+    await outbox.enqueue(b, [bob], { hold: true });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(attempts).toEqual([]);
+    await outbox.markDelivered(a.clipId, bob, fakeDelivered(a.clipId));
+    outbox.release(b.clipId, bob);
+    await until(() => attempts.length === 1);
+    expect(attempts).toEqual([b.clipId]);
+    expect(outbox.pending()).toEqual([]);
+    await outbox.stop();
+  });
+
+  it('survives a restart: queued clips and their retry state come back; leftovers are swept', async () => {
+    const dir = freshDir();
+    const c = clip(5000);
+    const first = await Outbox.open({ dir, backoff: fast, deliver: async () => Promise.reject(Object.assign(new Error('offline'), { retryable: true })) });
+    first.start();
+    await first.enqueue(c, [bob]);
+    await new Promise<void>((r) => first.once('retry', () => r()));
+    await first.stop();
+    await writeFile(join(dir, '.tmp-deadbeef.item.123'), 'half a write');
+    await writeFile(join(dir, `${'f'.repeat(32)}.state`), '{}');
+    let got: Uint8Array | undefined;
+    const second = await Outbox.open({ dir, deliver: async (item, sealed) => ((got = sealed), fakeDelivered(item.clipId)) });
+    expect(second.pending()).toMatchObject([{ clipId: c.clipId, attempts: 1, lastError: 'offline' }]);
+    expect(await readdir(dir)).toEqual([`${outboxItemId(c.clipId, bob)}.item`, `${outboxItemId(c.clipId, bob)}.state`].sort());
+    second.kick();
+    second.start();
+    await until(() => got !== undefined);
+    expect(Buffer.from(got!).equals(Buffer.from(c.sealed))).toBe(true);
+    await second.stop();
+  });
+
+  it('reports damaged item files and keeps them for a person to inspect', async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    await writeFile(join(dir, `${'a'.repeat(32)}.item`), 'no header line at all');
+    await writeFile(join(dir, `${'b'.repeat(32)}.item`), '{"nope": 1}\nbytes');
+    const lines: string[] = [];
+    const prev = setLogSink((l) => lines.push(l));
+    const outbox = await Outbox.open({ dir, deliver: async () => fakeDelivered('') }).finally(() => setLogSink(prev));
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['skipping damaged outbox item', 'skipping damaged outbox item']);
+    expect(outbox.corrupt.map((e) => e.message).sort()).toEqual([
+      `outbox file ${'a'.repeat(32)}.item is damaged: no header line`,
+      `outbox file ${'b'.repeat(32)}.item is damaged: header fields missing`,
+    ]);
+    expect(outbox.pending()).toEqual([]);
+    expect((await readdir(dir)).length).toBe(2);
+  });
+
+  it('refuses to enqueue on a full disk with DiskFullError and leaves nothing behind', async () => {
+    const dir = freshDir();
+    const fs: AtomicFs = {
+      ...fsp,
+      open: (async (...args: Parameters<typeof fsp.open>) => {
+        if (String(args[0]).includes('.tmp-')) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+        return fsp.open(...args);
+      }) as typeof fsp.open,
+    };
+    const outbox = await Outbox.open({ dir, fs, deliver: async () => fakeDelivered('') });
+    await expect(outbox.enqueue(clip(), [bob])).rejects.toBeInstanceOf(DiskFullError);
+    expect(outbox.pending()).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('Outbox crash safety (SIGKILL a real child process mid-write)', () => {
+  let bundle: string;
+  let alice: Party, bobParty: Party;
+  let clips: { clipId: string; path: string; recipients: Recipient[] }[];
+  let work: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'torlk-crash-'));
+    bundle = join(work, 'child.mjs');
+    await build({ entryPoints: [join(import.meta.dirname, 'store-outbox-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'silent', external: ['age-encryption'] });
+    [alice, bobParty] = (await Promise.all(['alice', 'bob'].map(makeParty))) as [Party, Party];
+    const ogg = await makeOgg(1);
+    clips = [];
+    for (let i = 0; i < 40; i++) {
+      const { sealed, header } = await seal({ from: alice, to: [bobParty], ogg });
+      const path = join(work, `clip${i}.age`);
+      await writeFile(path, sealed);
+      clips.push({ clipId: header.clipId, path, recipients: [] });
+    }
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('loses nothing, leaves nothing half-written, and every clip is delivered exactly once after the restart', async () => {
+    const rx = await startTestReceiver({ me: bobParty, contacts: [alice] });
+    try {
+      const recipient = rx.recipient;
+      const list = join(work, 'list.json');
+      await writeFile(list, JSON.stringify(clips.map((c) => ({ ...c, recipients: [recipient] }))));
+      const dir = join(work, 'outbox');
+      const acknowledged = new Set<string>();
+      for (let round = 0; round < 5; round++) {
+        // Each round kills the child at a different moment; the outbox directory carries over.
+        const child = spawn(process.execPath, [bundle, dir, list], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TORLK_LOG: 'silent' } });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        const killAfter = 20 + round * 40;
+        await until(() => out.includes('ready\n'), 10_000);
+        await new Promise((r) => setTimeout(r, killAfter));
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        for (const line of out.split('\n')) if (line.startsWith('queued ')) acknowledged.add(line.slice(7));
+        const reopened = await Outbox.open({ dir, deliver: async () => fakeDelivered('') });
+        expect(reopened.corrupt).toEqual([]);
+        const pending = new Set(reopened.pending().map((i) => i.clipId));
+        for (const id of acknowledged) expect(pending.has(id)).toBe(true);
+        expect((await readdir(dir)).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+      }
+      expect(acknowledged.size).toBeGreaterThan(0);
+      // The radio restarts for real: its outbox delivers to the receiver over loopback TCP.
+      const direct = (host: string, port: number) =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = connect(port, host);
+          s.once('connect', () => resolve(s));
+          s.once('error', reject);
+        });
+      const outbox = await Outbox.open({ dir, deliver: (item, sealed) => uploadClip({ connector: direct, recipient: item.recipient, body: sealed, clipId: item.clipId }) });
+      const pendingIds = outbox.pending().map((i) => i.clipId);
+      outbox.kick();
+      outbox.start();
+      await until(() => outbox.pending().length === 0, 20_000);
+      await outbox.stop();
+      expect(rx.inbox.entries().map((e) => e.clipId).sort()).toEqual([...new Set(pendingIds)].sort());
+      for (const id of acknowledged) expect(rx.inbox.get(id)).toBeDefined();
+    } finally {
+      await rx.close();
+    }
+  });
+});
