@@ -2,8 +2,7 @@
 // (recording and playing at once cannot be written down); these are the rules types cannot express.
 // Used by the property test after every step, and cheap enough to call in the shell when debugging.
 import { RadioConfigError, RadioInvariantError } from './radio-errors.js';
-import { isFaulted } from './radio-machine.js';
-import { checkRadioConfig } from './radio-state.js';
+import { checkRadioConfig, isFaulted } from './radio-state.js';
 import { hardwareDevices, type RadioState } from './radio-types.js';
 
 function seqOf(state: RadioState, id: string): number {

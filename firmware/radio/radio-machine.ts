@@ -13,11 +13,10 @@ import type {
   Transition,
 } from './radio-types.js';
 
-export { createRadioState, type RadioOptions } from './radio-state.js';
+import { isFaulted } from './radio-state.js';
 
-export function isFaulted(state: RadioState, device: HardwareDevice): boolean {
-  return state.faults.some((f) => f.device === device);
-}
+export { createRadioState, isFaulted, type RadioOptions } from './radio-state.js';
+
 
 /** Collects effects while a transition builds its next state. Local to one call, so still pure. */
 class Step {
@@ -114,9 +113,11 @@ function onRelease(step: Step, activity: Activity, at: number): Step {
     return step.emit({ type: 'startTimer', id: 'doublePress', ms: step.state.config.doublePressWindowMs });
   }
   step.discardRecording(activity.recordingId, 'doublePress');
+  if (isFaulted(step.state, 'speaker')) return step.log('warn', 'double press: the speaker is faulted').settle();
+  // A clip the first tap interrupted (or any still unheard) is "the last clip" the user means.
+  if (step.state.unheard.length > 0) return step.settle();
   const last = step.state.lastHeard;
   if (last === null) return step.log('info', 'double press: no clip heard yet to replay').settle();
-  if (isFaulted(step.state, 'speaker')) return step.log('warn', 'double press: the speaker is faulted').settle();
   return step.play(last, 'replay');
 }
 

@@ -1,7 +1,7 @@
 // Building the radio's initial state from options, with the options checked once, here, so the
 // transition function can trust its config.
 import { RadioConfigError } from './radio-errors.js';
-import { defaultRadioConfig, type RadioConfig, type RadioState, type TorState } from './radio-types.js';
+import { defaultRadioConfig, type HardwareDevice, type RadioConfig, type RadioState, type TorState } from './radio-types.js';
 
 export interface RadioOptions extends Partial<RadioConfig> {
   /** Prefix for recording/playback ids; pass something unique per boot (default "r"). */
@@ -53,4 +53,8 @@ export function createRadioState(options: RadioOptions = {}): RadioState {
     faults: [],
     notice: null,
   };
+}
+
+export function isFaulted(state: RadioState, device: HardwareDevice): boolean {
+  return state.faults.some((f) => f.device === device);
 }

@@ -216,6 +216,13 @@ describe('double press replays the last clip', () => {
     expect(sends(r.effects)).toEqual([{ type: 'sendClip', recordingId: 'r-3', durationMs: 2000 }]);
   });
 
+  it('a double press during playback restarts the interrupted clip, not an older one', () => {
+    const playing = play([{ type: 'clipArrived', clipId: 'b', at: 1500 }], heard);
+    const r = play([{ type: 'press', at: 2000 }, { type: 'release', at: 2100 }, { type: 'press', at: 2200 }, { type: 'release', at: 2300 }], playing.state);
+    expect(r.effects.at(-1)).toEqual({ type: 'play', playbackId: 'r-5', clipId: 'b' });
+    expect(r.state.activity).toMatchObject({ kind: 'playing', clipId: 'b', source: 'queue' });
+  });
+
   it('with nothing heard yet, says so and idles', () => {
     const r = play([
       { type: 'press', at: 0 },
