@@ -34,6 +34,7 @@ export interface RadioPorts {
 export interface RadioShellOptions {
   readonly ports: RadioPorts;
   readonly led?: Led;
+  /** Must share the button's clock (performance.now() by default), since timer events and edges are compared. */
   readonly scheduler?: Scheduler;
   readonly radio?: RadioOptions;
   readonly log?: Log;
