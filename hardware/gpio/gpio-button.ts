@@ -58,13 +58,20 @@ export class GpioButton implements Button {
     this.sysfsNumber = options.sysfsNumber;
     this.#clock = options.clock ?? (() => performance.now());
     const debounceTimeout = options.debounceMs ?? BUTTON_DEBOUNCE_MS;
+    let pin: GpioPin;
     try {
-      this.#pin = new options.Gpio(this.sysfsNumber, 'in', 'both', { debounceTimeout, activeLow: true });
-      // Someone may already be holding the button when the radio starts.
-      this.#edges.initial(this.#pin.readSync() === 1);
+      pin = new options.Gpio(this.sysfsNumber, 'in', 'both', { debounceTimeout, activeLow: true });
     } catch (err) {
       throw gpioSetupError(err, this.bcmPin, this.sysfsNumber, gpioClassDir());
     }
+    try {
+      // Someone may already be holding the button when the radio starts.
+      this.#edges.initial(pin.readSync() === 1);
+    } catch (err) {
+      unexportQuietly(pin, this.bcmPin); // do not leave the pin exported behind a failed open
+      throw gpioSetupError(err, this.bcmPin, this.sysfsNumber, gpioClassDir());
+    }
+    this.#pin = pin;
     this.#pin.watch(this.#onValue);
     log.debug('opened', { bcmPin: this.bcmPin, sysfs: this.sysfsNumber, debounceTimeout });
   }
@@ -92,12 +99,16 @@ export class GpioButton implements Button {
   async close(): Promise<void> {
     if (this.#edges.closed) return;
     this.#edges.close();
-    try {
-      this.#pin.unwatchAll();
-      this.#pin.unexport();
-    } catch (err) {
-      // Nothing the caller could do; the kernel frees the line when the process exits anyway.
-      log.warn('unexport failed', { err, bcmPin: this.bcmPin });
-    }
+    unexportQuietly(this.#pin, this.bcmPin);
+  }
+}
+
+function unexportQuietly(pin: GpioPin, bcmPin: number): void {
+  try {
+    pin.unwatchAll();
+    pin.unexport();
+  } catch (err) {
+    // Nothing the caller could do; the pin stays exported and the next open reuses it.
+    log.warn('unexport failed', { err, bcmPin });
   }
 }

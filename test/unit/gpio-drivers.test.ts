@@ -132,16 +132,39 @@ describe('GpioButton', () => {
     await button.close();
   });
 
-  it('on this machine (no GPIO) open() says GPIO is not available, plainly', async () => {
-    const err = await caught(GpioButton.open());
+  it('open() without sysfs says GPIO is not available, plainly, before loading onoff', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'torlk-nosysfs-'));
+    roots.push(root);
+    const err = await caught(GpioButton.open({ sysfsRoot: root }));
     expect(err).toBeInstanceOf(GpioUnavailableError);
-    expect((err as Error).message).toBe('GPIO is not available: /sys/class/gpio does not exist (not a Raspberry Pi?)');
+    expect((err as Error).message).toBe(`GPIO is not available: ${root}/class/gpio does not exist (not a Raspberry Pi?)`);
   });
 
-  it('with a fake tree but the real onoff, fails at export with a typed error, not a bare ENOENT', async () => {
-    const err = await caught(GpioButton.open({ sysfsRoot: fakeSysfs(512) }));
+  it('with a fake tree but the real onoff, fails at export with a typed error, not a bare errno', async () => {
+    // A base no kernel uses: here there is no /sys/class/gpio (ENOENT); on a Pi the kernel refuses
+    // the number (EINVAL). Either way the real onoff is loaded and nothing stays exported.
+    const err = await caught(GpioButton.open({ sysfsRoot: fakeSysfs(100_000) }));
     expect(err).toBeInstanceOf(GpioUnavailableError);
-    expect(err).toMatchObject({ reason: 'no-sysfs', bcmPin: 17 });
+    expect(['no-sysfs', 'invalid-number']).toContain((err as GpioUnavailableError).reason);
+    expect(err).toMatchObject({ bcmPin: 17 });
+  });
+
+  it('unexports again when the first read fails after export', async () => {
+    let unexported = false;
+    class UnreadablePin implements GpioPin {
+      readSync = (): PinValue => {
+        throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+      };
+      writeSync = () => {};
+      watch = () => {};
+      unwatchAll = () => {};
+      unexport = () => {
+        unexported = true;
+      };
+    }
+    const err = await caught(() => new GpioButton({ bcmPin: 17, sysfsNumber: 529, Gpio: UnreadablePin as unknown as GpioPinClass }));
+    expect(err).toMatchObject({ reason: 'driver', bcmPin: 17 });
+    expect(unexported).toBe(true);
   });
 });
 

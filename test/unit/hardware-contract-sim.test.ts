@@ -45,7 +45,7 @@ buttonContract(
         } else if (!closed && held) {
           held = false;
           stop();
-          await sleep(FIRST_REPEAT_MS + 25);
+          await sleep(FIRST_REPEAT_MS + 40);
         } else {
           await sleep(5);
         }
