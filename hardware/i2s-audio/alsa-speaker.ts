@@ -71,9 +71,9 @@ export class AlsaSpeaker implements Speaker {
     }
     const onAbort = () => player.interrupt();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const run = player.play(list, { inputRate: format.sampleRate, preSkip: format.preSkip, totalSamples: total });
-    this.playing = run.catch(() => undefined);
     try {
+      const run = player.play(list, { inputRate: format.sampleRate, preSkip: format.preSkip, totalSamples: total });
+      this.playing = run.catch(() => undefined);
       const r = await run;
       if (r.underruns > 0) log.warn('underruns', { device: this.device, underruns: r.underruns });
       return { samples: r.samples, interrupted: r.interrupted };

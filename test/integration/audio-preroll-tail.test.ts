@@ -1,0 +1,91 @@
+// Pre-roll and tail, sample-exact: the input is a counter (each sample is its own index), captured
+// with the high-pass off and unity gain so the clip's samples say where in the input they came from.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSimMicrophone } from '../../hardware/sim/sim-audio.js';
+import { collect } from '../fixtures/audio/recording-collector.js';
+import { concat } from '../fixtures/audio/signal-measures.js';
+import { makeTempDir, writeS16, type TempDir } from '../fixtures/audio/speech-fixture.js';
+
+const PERIOD = 320;
+let dir: TempDir;
+let counter: string;
+
+beforeAll(() => {
+  dir = makeTempDir();
+  const s = new Int16Array(16000 * 4);
+  for (let i = 0; i < s.length; i++) s[i] = (i % 32768) - 16384;
+  counter = writeS16(join(dir.path, 'counter.raw'), s);
+});
+afterAll(() => dir.remove());
+
+const indexOf = (v: number) => v + 16384; // valid while indices stay below 32768 (2 s)
+
+function expectContiguous(pcm: Int16Array): void {
+  let breaks = 0;
+  for (let i = 1; i < pcm.length; i++) if (pcm[i]! - pcm[i - 1]! !== 1) breaks++;
+  expect(breaks).toBe(0);
+}
+
+describe('pre-roll and tail', () => {
+  it('starts the clip the pre-roll before record() and ends it the tail after stop()', async () => {
+    const clips: Int16Array[][] = [[], []];
+    let which = 0;
+    const mic = createSimMicrophone({ infile: counter, highPass: false, preRollMs: 400, tailMs: 200, onPcm: (s) => clips[which]!.push(s) });
+    try {
+      await mic.open();
+      await sleep(700);
+      const atRecord = mic.stats().framesCaptured;
+      const rec = mic.record();
+      const got = collect(rec);
+      await sleep(400);
+      const atStop = mic.stats().framesCaptured;
+      const summary = await rec.stop();
+      await got.done;
+      const pcm = concat(clips[0]!);
+      expect(pcm.length).toBe(summary.samples);
+      expectContiguous(pcm);
+      const first = indexOf(pcm[0]!);
+      const last = indexOf(pcm[pcm.length - 1]!);
+      expect(atRecord - first).toBeGreaterThanOrEqual(6400);
+      expect(atRecord - first).toBeLessThanOrEqual(6400 + 2 * PERIOD);
+      expect(last + 1 - atStop).toBeGreaterThanOrEqual(3200 - PERIOD);
+      expect(last + 1 - atStop).toBeLessThanOrEqual(3200 + 2 * PERIOD);
+
+      // A clip right after must not repeat audio the first one carried.
+      which = 1;
+      const again = mic.record();
+      await sleep(100);
+      await again.stop();
+      const second = concat(clips[1]!);
+      expect(second.length).toBeGreaterThan(0);
+      expect(indexOf(second[0]!)).toBeGreaterThan(last);
+    } finally {
+      await mic.close();
+    }
+  });
+
+  it('never puts the settle time into the pre-roll', async () => {
+    const tap: Int16Array[] = [];
+    const mic = createSimMicrophone({ infile: counter, highPass: false, preRollMs: 1000, settleMs: 250, onPcm: (s) => tap.push(s) });
+    try {
+      await mic.open();
+      await sleep(500);
+      const rec = mic.record();
+      await sleep(50);
+      await rec.stop();
+      const pcm = concat(tap);
+      expect(indexOf(pcm[0]!)).toBe(4000); // 250 ms at 16 kHz: everything before is dropped
+      expectContiguous(pcm);
+    } finally {
+      await mic.close();
+    }
+  });
+
+  it('rejects pre-roll, tail and settle times out of range', () => {
+    expect(() => createSimMicrophone({ infile: counter, preRollMs: -1 })).toThrow(/preRollMs/);
+    expect(() => createSimMicrophone({ infile: counter, tailMs: 10001 })).toThrow(/tailMs/);
+    expect(() => createSimMicrophone({ infile: counter, settleMs: 1.5 })).toThrow(/settleMs/);
+  });
+});
