@@ -65,6 +65,8 @@ export class KeyboardButton implements Button {
       // Raw mode: keys arrive one by one, unechoed, without waiting for Enter.
       this.#wasRaw = this.#input.isRaw ?? false;
       this.#input.setRawMode(true);
+      // A crash that skips close() must not leave the user's shell in raw mode.
+      process.once('exit', this.#restoreTerminal);
     }
     this.#input.on('data', this.#onData);
     this.#input.resume();
@@ -115,9 +117,14 @@ export class KeyboardButton implements Button {
     clearTimeout(this.#timer);
     this.#edges.close();
     this.#input.removeListener('data', this.#onData);
-    if (this.#wasRaw !== undefined) this.#input.setRawMode?.(this.#wasRaw);
+    process.removeListener('exit', this.#restoreTerminal);
+    this.#restoreTerminal();
     this.#input.pause();
   }
+
+  readonly #restoreTerminal = (): void => {
+    if (this.#wasRaw !== undefined) this.#input.setRawMode?.(this.#wasRaw);
+  };
 }
 
 function positive(name: string, value: number): number {

@@ -72,6 +72,18 @@ describe('KeyboardButton', () => {
     expect(tty.paused).toBe(true);
   });
 
+  it('restores the terminal at process exit if close() was never reached', async () => {
+    const tty = fakeTty();
+    const before = process.listenerCount('exit');
+    const button = new KeyboardButton({ input: tty, onInterrupt: () => {} });
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    const hook = process.listeners('exit').at(-1) as () => void;
+    hook();
+    expect(tty.rawCalls).toEqual([true, false]);
+    await button.close();
+    expect(process.listenerCount('exit')).toBe(before);
+  });
+
   it('leaves a non-terminal input alone', async () => {
     const input = new PassThrough();
     const button = new KeyboardButton({ input });
