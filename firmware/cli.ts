@@ -8,6 +8,11 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  init: { summary: 'create this radio\'s keys (refuses to overwrite them)', load: () => import('./commands/init.js') },
+  card: { summary: 'print your contact card, and its QR code', load: () => import('./commands/card.js') },
+  contact: { summary: 'add a contact from their card, or list contacts', load: () => import('./commands/contact.js') },
+  seal: { summary: 'seal a WAV or Ogg Opus recording into a clip for a contact', load: () => import('./commands/seal.js') },
+  open: { summary: 'verify a clip and write its audio as Ogg Opus', load: () => import('./commands/open.js') },
 };
 
 function usage(): string {
