@@ -1,0 +1,87 @@
+// One press of the talk button, from the transport's side. At press: a StreamingUpload per
+// recipient (tor streams open while the user speaks). While held: every sealed chunk goes to all
+// of them. At release: the complete clip is persisted in the outbox *held* (so a crash from here on
+// loses nothing), then each upload's outcome settles its outbox item: a verified receipt marks it
+// delivered, a failure hands it to the outbox's retries. The receiver dedupes by clip id, so a
+// retry after a stream that did get through stores and plays nothing twice.
+import type { Outbox } from '../store/outbox.js';
+import { createLog } from '../log.js';
+import type { Connector, Delivered, Recipient } from './sender.js';
+import { StreamingUpload } from './streaming-upload.js';
+
+const log = createLog('talk-session');
+
+export interface TalkSessionOptions {
+  readonly connector: Connector;
+  readonly outbox: Outbox;
+  readonly recipients: readonly Recipient[];
+  /** Chosen at press time and given to the sealer (SealHeader.clipId), so receipts can be checked. */
+  readonly clipId: string;
+  readonly responseTimeoutMs?: number;
+}
+
+export interface RecipientOutcome {
+  readonly recipient: Recipient;
+  /** 'streamed': delivered by the live upload; 'queued': the outbox took over. */
+  readonly via: 'streamed' | 'queued';
+  readonly delivered?: Delivered;
+  readonly error?: Error;
+}
+
+export class TalkSession {
+  private readonly uploads: StreamingUpload[];
+  private released = false;
+
+  private constructor(private readonly opts: TalkSessionOptions) {
+    this.uploads = opts.recipients.map((recipient) =>
+      StreamingUpload.start({
+        connector: opts.connector,
+        recipient,
+        clipId: opts.clipId,
+        ...(opts.responseTimeoutMs !== undefined ? { responseTimeoutMs: opts.responseTimeoutMs } : {}),
+      }),
+    );
+  }
+
+  /** Call at press: connects to every recipient now. */
+  static press(options: TalkSessionOptions): TalkSession {
+    return new TalkSession(options);
+  }
+
+  /** Sealed wire bytes, as the sealer produces them. */
+  write(chunk: Uint8Array): void {
+    for (const u of this.uploads) u.write(chunk);
+  }
+
+  /**
+   * Call at release with the complete clip as a standard age file (ClipSealStream.sealed.stored).
+   * Resolves once it is persisted (throws DiskFullError if it cannot be); `outcomes` then tells,
+   * per recipient, whether the live stream delivered it or the outbox took over.
+   */
+  async release(stored: Uint8Array): Promise<{ outcomes: Promise<RecipientOutcome[]> }> {
+    if (this.released) throw new Error('TalkSession.release called twice');
+    this.released = true;
+    const { outbox, recipients, clipId } = this.opts;
+    await outbox.enqueue({ clipId, sealed: stored }, recipients, { hold: true });
+    const outcomes = Promise.all(
+      this.uploads.map(async (upload, i): Promise<RecipientOutcome> => {
+        const recipient = recipients[i]!;
+        try {
+          const delivered = await upload.end();
+          await outbox.markDelivered(clipId, recipient, delivered);
+          return { recipient, via: 'streamed', delivered };
+        } catch (err) {
+          log.info('live upload failed, outbox takes over', { to: recipient.name, err });
+          outbox.release(clipId, recipient);
+          return { recipient, via: 'queued', error: err instanceof Error ? err : new Error(String(err)) };
+        }
+      }),
+    );
+    return { outcomes };
+  }
+
+  /** The recording failed: cancel the live uploads; nothing was persisted, nothing is sent. */
+  abort(reason: Error): void {
+    for (const u of this.uploads) u.abort(reason);
+  }
+}
