@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../identity/data-dir.js';
 import { resolveConfigPath } from '../contacts/config-path.js';
 import { loadConfig } from '../contacts/torlk-config.js';
-import { addContactToConfig } from '../contacts/config-edit.js';
+import { appendContact, saveConfigText, setDeviceKey } from '../contacts/config-edit.js';
 import { ContactCardError, parseContactCard } from '../contacts/contact-card.js';
 import { ConfigError } from '../contacts/config-error.js';
 import { CHANNEL_NAME } from '../clip/clip-tags.js';
@@ -48,8 +48,14 @@ export async function run(argv: string[]): Promise<number> {
     }
     let contact = parseContactCard(rest[0]!);
     if (values.name !== undefined) contact = { ...contact, name: values.name };
-    await addContactToConfig(configPath, contact, channels);
+    const { config, text } = await loadConfig(configPath);
+    let next = appendContact(text, configPath, contact, channels);
+    // A radio with no current channel starts talking on the first channel it is given.
+    const current = config.device.channel === undefined && channels.length > 0 ? channels[0]! : undefined;
+    if (current !== undefined) next = setDeviceKey(next, configPath, 'channel', current);
+    await saveConfigText(configPath, next);
     process.stdout.write(`Added ${contact.name} (${contact.onion})${channels.length ? ` on ${channels.join(', ')}` : ''} to ${configPath}\n`);
+    if (current !== undefined) process.stdout.write(`Current channel is now "${current}"\n`);
     return 0;
   } catch (err) {
     if (err instanceof ContactCardError || err instanceof ConfigError) {
