@@ -48,7 +48,8 @@ function readLayout(plain: Uint8Array): Layout {
   if (head.body[8] !== 1) throw corrupt(`OpusHead version ${head.body[8]} is not 1`);
   if (!(sigBos.headerType & OGG_BOS) || sigBos.serial === head.serial || sigBos.sequence !== 0 || !sameBytes(sigBos.body, SIGNATURE_STREAM_MAGIC) || sigBos.lacing.length !== 1) throw corrupt('second page is not the TorlkSig BOS page');
   const sig = sigEos.page;
-  if (sig.serial !== sigBos.serial || sig.headerType !== OGG_EOS || sig.sequence !== 1 || sig.body.length !== SIGNATURE_BYTES || sig.lacing.length !== 1) throw corrupt('last page is not the TorlkSig signature page');
+  // The signature page is outside the signed bytes, so every header field of it is pinned here.
+  if (sig.serial !== sigBos.serial || sig.headerType !== OGG_EOS || sig.sequence !== 1 || sig.granule !== 0n || sig.body.length !== SIGNATURE_BYTES || sig.lacing.length !== 1) throw corrupt('last page is not the TorlkSig signature page');
   const opus = [head];
   for (const { page } of pages.slice(2, -1)) {
     if (page.serial !== head.serial || page.headerType & OGG_BOS) throw corrupt('unexpected logical stream between the header and the signature');

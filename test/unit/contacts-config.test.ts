@@ -143,3 +143,20 @@ describe('editing torlk.toml', () => {
     expect((await loadConfig(join(dir, 'absent.toml'))).config.contacts).toEqual([]);
   });
 });
+
+describe('parseConfig on arbitrary text', () => {
+  it('either parses or throws a ConfigError, never anything else', async () => {
+    const fc = (await import('fast-check')).default;
+    const pieces = fc.constantFrom('[device]\n', '[[contact]]\n', '[channel.a]\n', 'members = ["bob"]\n', `card = "${encodeContactCard(bob)}"\n`, 'name = "x"\n', 'channel = "a"\n', 'channels = ["a", 3]\n', '= =\n', '"\n', '[wifi]\nssid = 1\n', 'contact = 5\n', 'channel = 7\n', 'device = []\n');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(pieces, fc.string({ maxLength: 12 })), { maxLength: 12 }), (parts) => {
+        try {
+          parseConfig(parts.join(''), 'fuzz.toml');
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
