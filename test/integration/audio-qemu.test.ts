@@ -82,18 +82,25 @@ cap.start((ev) => {
 cap.record();
 `;
 
-/** Runs the guest under qemu; kills it (SIGTERM, then SIGKILL) if it outlives `ms`. */
+/** Runs a command in its own process group; kills the group (SIGTERM, then SIGKILL) after `ms`. */
 function runGuest(cmd: string, args: string[], env: NodeJS.ProcessEnv, ms: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const signal = (s: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, s);
+      } catch {
+        // already gone
+      }
+    };
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let kill: NodeJS.Timeout | undefined;
     const term = setTimeout(() => {
-      child.kill('SIGTERM');
-      kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+      signal('SIGTERM');
+      kill = setTimeout(() => signal('SIGKILL'), 3000);
     }, ms);
     child.on('close', (code) => {
       clearTimeout(term);
@@ -133,6 +140,20 @@ describe('ARM prebuilds are committed and built for the right CPU', () => {
       expect(attrs).not.toMatch(/Tag_ABI_VFP_args: VFP registers/); // armel: soft-float calling convention
     } else {
       expect(attrs).toMatch(/Machine:\s+AArch64/);
+    }
+  });
+});
+
+describe('the committed prebuilds are what scripts/prebuild makes from the current sources', () => {
+  const tools = targets.every((t) => has(`${t.triple}-g++`) && existsSync(`/usr/lib/${t.triple}/libopus.so`));
+  it.skipIf(!tools)(tools ? 'rebuilds both and compares bytes' : 'not run here: cross toolchains missing (scripts/setup --cross)', async () => {
+    const out = join(work, 'rebuilt');
+    const run = await runGuest(join(repo, 'scripts/prebuild'), [], { ...process.env, TORLK_PREBUILD_OUT: out }, 170_000);
+    expect(run.code, run.stderr).toBe(0);
+    for (const t of targets) {
+      const fresh = readFileSync(join(out, t.prebuild));
+      const committed = readFileSync(join(prebuilds, t.prebuild));
+      expect(fresh.equals(committed), `${t.prebuild} is stale: run scripts/prebuild and commit hardware/i2s-audio/prebuilds`).toBe(true);
     }
   });
 });
