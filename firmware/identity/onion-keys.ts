@@ -1,23 +1,21 @@
-// The two tor keys of a device, kept as PKCS#8 PEM seeds (node:crypto):
-// - the onion service key (Ed25519): tor's ADD_ONION wants the *expanded* key, SHA-512(seed) with
-//   the first half clamped (tor rend-spec-v3 / ed25519 RFC 8032 section 5.1.5), so it is derived;
-// - the client-auth key (x25519) this device presents to its contacts' onion services.
-// Kept small and local until firmware/tor's own onion-key/client-auth modules land (then reuse them).
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { base32Encode } from '../tor/base32.js';
-import { onionAddressFromPublicKey } from '../contacts/onion-address.js';
+// The device's two tor keys, as the identity stores them (PKCS#8 PEM files, mode 0600). The key
+// material and tor's encodings come from firmware/tor (onion-key.ts, client-auth.ts); this module
+// only adds PEM round-trips and the small surface the identity and the card need.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { addOnionKeyBlob, generateOnionKey, onionKeyFromSeed, type OnionKey as TorOnionKey } from '../tor/onion-key.js';
+import { clientAuthKeyPairFromPrivate, encodeClientAuthPrivateKey, encodeClientAuthPublicKey, generateClientAuthKeyPair, type ClientAuthKeyPair } from '../tor/client-auth.js';
 
-function rawPublic(key: KeyObject): Uint8Array {
-  const jwk = createPublicKey(key).export({ format: 'jwk' });
-  return new Uint8Array(Buffer.from(jwk.x as string, 'base64url'));
+const PKCS8_PREFIX = {
+  ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'),
+  x25519: Buffer.from('302e020100300506032b656e04220420', 'hex'),
+};
+
+function toPem(type: 'ed25519' | 'x25519', secret: Uint8Array): string {
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX[type], secret]), format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
-function rawPrivate(key: KeyObject): Uint8Array {
-  const jwk = key.export({ format: 'jwk' });
-  return new Uint8Array(Buffer.from(jwk.d as string, 'base64url'));
-}
-
-function loadPem(pem: string, type: 'ed25519' | 'x25519'): KeyObject {
+/** The 32-byte secret of a PEM private key of `type`; TypeError otherwise. */
+function fromPem(pem: string, type: 'ed25519' | 'x25519'): Uint8Array {
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
@@ -25,51 +23,48 @@ function loadPem(pem: string, type: 'ed25519' | 'x25519'): KeyObject {
     throw new TypeError(`not a PEM private key: ${(err as Error).message}`);
   }
   if (key.asymmetricKeyType !== type) throw new TypeError(`expected an ${type} key, found ${key.asymmetricKeyType}`);
-  return key;
+  return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).d as string, 'base64url'));
 }
 
 export class OnionKey {
   /** "<56 chars>.onion" */
   readonly address: string;
-  private constructor(private readonly key: KeyObject) {
-    this.address = onionAddressFromPublicKey(rawPublic(key));
+  private constructor(readonly key: TorOnionKey) {
+    this.address = `${key.serviceId}.onion`;
   }
   static generate(): OnionKey {
-    return new OnionKey(generateKeyPairSync('ed25519').privateKey);
+    return new OnionKey(generateOnionKey());
   }
   static fromPem(pem: string): OnionKey {
-    return new OnionKey(loadPem(pem, 'ed25519'));
+    return new OnionKey(onionKeyFromSeed(fromPem(pem, 'ed25519')));
   }
+  /** Same file format as firmware/tor's loadOnionKey reads. */
   toPem(): string {
-    return this.key.export({ format: 'pem', type: 'pkcs8' }).toString();
+    return toPem('ed25519', this.key.seed);
   }
-  /** "ED25519-V3:<base64 of the 64-byte expanded key>", as ADD_ONION takes it. */
+  /** "ED25519-V3:<base64 of the 64-byte expanded key>", as ADD_ONION takes it. Secret. */
   serviceKey(): string {
-    const h = createHash('sha512').update(rawPrivate(this.key)).digest();
-    h[0]! &= 248;
-    h[31]! &= 127;
-    h[31]! |= 64;
-    return `ED25519-V3:${h.toString('base64')}`;
+    return addOnionKeyBlob(this.key);
   }
 }
 
 export class ClientAuthKey {
   /** Public key in tor's base32 form (52 chars), for ClientAuthV3= on the contact's service. */
   readonly publicKey: string;
-  private constructor(private readonly key: KeyObject) {
-    this.publicKey = base32Encode(rawPublic(key));
+  private constructor(readonly pair: ClientAuthKeyPair) {
+    this.publicKey = encodeClientAuthPublicKey(pair.publicKey);
   }
   static generate(): ClientAuthKey {
-    return new ClientAuthKey(generateKeyPairSync('x25519').privateKey);
+    return new ClientAuthKey(generateClientAuthKeyPair());
   }
   static fromPem(pem: string): ClientAuthKey {
-    return new ClientAuthKey(loadPem(pem, 'x25519'));
+    return new ClientAuthKey(clientAuthKeyPairFromPrivate(fromPem(pem, 'x25519')));
   }
   toPem(): string {
-    return this.key.export({ format: 'pem', type: 'pkcs8' }).toString();
+    return toPem('x25519', this.pair.privateKey);
   }
-  /** "x25519:<base64 private key>", as ONION_CLIENT_AUTH_ADD takes it. */
+  /** "x25519:<base64 private key>", as ONION_CLIENT_AUTH_ADD takes it. Secret. */
   clientAuthSecret(): string {
-    return `x25519:${Buffer.from(rawPrivate(this.key)).toString('base64')}`;
+    return `x25519:${encodeClientAuthPrivateKey(this.pair.privateKey)}`;
   }
 }

@@ -12,6 +12,7 @@ import { SigningKey } from '../../firmware/identity/signing-key.js';
 import { ClientAuthKey, OnionKey } from '../../firmware/identity/onion-keys.js';
 import { isOnionV3 } from '../../firmware/contacts/onion-address.js';
 import { checkContact } from '../../firmware/contacts/contact-card.js';
+import { addOnionKeyBlob, loadOnionKey } from '../../firmware/tor/onion-key.js';
 import { cleanup, tempDir } from './clip-fixtures.js';
 
 afterAll(cleanup);
@@ -35,6 +36,10 @@ describe('createDeviceIdentity / loadDeviceIdentity', () => {
     expect(loaded.clientAuth.publicKey).toBe(identity.clientAuth.publicKey);
     expect(isOnionV3(loaded.onion.address)).toBe(true);
     expect(() => checkContact(ownContact(loaded, 'me'))).not.toThrow();
+    // The tor supervisor reads the same file with firmware/tor's loader and gets the same address.
+    const torKey = await loadOnionKey(join(dir, KEY_FILES.onion));
+    expect(`${torKey.serviceId}.onion`).toBe(identity.onion.address);
+    expect(addOnionKeyBlob(torKey)).toBe(identity.onion.serviceKey());
   });
 
   it('writes the age identity in age-keygen\'s format, usable by the age CLI', async () => {
