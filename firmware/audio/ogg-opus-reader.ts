@@ -8,8 +8,7 @@ import { OggFormatError } from './ogg-errors.js';
 import { GRANULE_NONE } from './ogg-page.js';
 import { decodeOpusHead, isOpusHead, type OpusHead } from './opus-head.js';
 import { opusPacketSamples } from './opus-packet.js';
-import { decodeOpusTags, type OpusTags } from './opus-tags.js';
-import { MAX_TAGS_BYTES } from './ogg-opus-writer.js';
+import { decodeOpusTags, MAX_TAGS_BYTES, type OpusTags } from './opus-tags.js';
 
 export interface OggOpusReaderOptions {
   /** Largest packet of any stream, headers included (default 1 MiB). */

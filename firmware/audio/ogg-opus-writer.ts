@@ -12,12 +12,10 @@ import { OggWriterError } from './ogg-errors.js';
 import { encodeOggPage, lacingFor } from './ogg-page.js';
 import { encodeOpusHead } from './opus-head.js';
 import { opusPacketSamples } from './opus-packet.js';
-import { encodeOpusTags, type OpusComment } from './opus-tags.js';
+import { encodeOpusTags, MAX_TAGS_BYTES, type OpusComment } from './opus-tags.js';
 
 /** Input rates libopus accepts; end() converts the caller's sample count from this rate. */
 export const OPUS_INPUT_RATES = [8000, 12000, 16000, 24000, 48000] as const;
-/** Default limit on the OpusTags packet; the reader applies the same default. */
-export const MAX_TAGS_BYTES = 1 << 20;
 /** Largest audio packet that fits one page (255 lacing values); Opus packets are far smaller. */
 const MAX_AUDIO_PACKET_BYTES = 254 * 255 + 254;
 

@@ -13,6 +13,8 @@ export interface OpusTags {
 }
 
 const MAGIC = 'OpusTags';
+/** Default limit on an OpusTags packet, shared by writer and reader so what one writes the other reads. */
+export const MAX_TAGS_BYTES = 1 << 20;
 const loneSurrogate = /\p{Cs}/u;
 
 /** Why `key` cannot be a comment field name, or undefined when it can. */

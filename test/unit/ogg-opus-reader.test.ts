@@ -126,6 +126,21 @@ describe('readOggOpus on valid streams', () => {
     }
   });
 
+  it('streams events in order: head, tags, then audio packets as their pages complete', () => {
+    const d = new OggOpusDemuxer();
+    const bytes = stream(valid());
+    const kinds = d.push(bytes.subarray(0, 60)).map((e) => e.kind);
+    kinds.push(...d.push(bytes.subarray(60)).map((e) => e.kind));
+    expect(kinds).toEqual(['head', 'tags', 'audio', 'audio', 'audio']);
+    expect(d.end().packetCount).toBe(3);
+  });
+
+  it('reports an incomplete stream from end() after streaming', () => {
+    const d = new OggOpusDemuxer();
+    d.push(stream(valid().slice(0, 3)));
+    expect(() => d.end()).toThrow(OggFormatError);
+  });
+
   it('ignores padding after the comments in OpusTags', () => {
     const padded = Buffer.concat([tags, new Uint8Array(512)]);
     const file = readOggOpus(stream([headers[0]!, { packets: [padded] }, ...valid().slice(2)]));
