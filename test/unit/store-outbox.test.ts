@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,6 +67,7 @@ describe('Outbox', () => {
     const dir = freshDir();
     let t = 1_000_000;
     let calls = 0;
+    let stateSeenBySecondAttempt: unknown;
     const outbox = await Outbox.open({
       dir,
       now: () => t,
@@ -75,6 +75,7 @@ describe('Outbox', () => {
       backoff: fast,
       deliver: async (item) => {
         calls += 1;
+        if (calls === 2) stateSeenBySecondAttempt = JSON.parse(await readFile(join(dir, `${item.id}.state`), 'utf8'));
         if (calls < 3) throw Object.assign(new Error(`offline #${calls}`), { retryable: true });
         return fakeDelivered(item.clipId);
       },
@@ -84,16 +85,14 @@ describe('Outbox', () => {
       retries.push({ ...i });
       t += 1000; // the injected clock passes the retry time; the real timer fires ~15 ms later
     });
-    outbox.start();
-    const [item] = await outbox.enqueue(clip(), [bob]);
-    await until(() => retries.length === 1);
-    expect(retries[0]).toMatchObject({ attempts: 1, nextAttemptAt: 1_000_000 + backoffDelay(1, 0.5, fast), lastError: 'offline #1' });
-    await until(() => existsSync(join(dir, `${item!.id}.state`)));
-    expect(JSON.parse(await readFile(join(dir, `${item!.id}.state`), 'utf8'))).toMatchObject({ attempts: 1, lastError: 'offline #1' });
     const delivered = new Promise((r) => outbox.once('delivered', r));
+    outbox.start();
+    await outbox.enqueue(clip(), [bob]);
     await delivered;
     expect(calls).toBe(3);
-    expect(retries[1]).toMatchObject({ attempts: 2, nextAttemptAt: 1_001_000 + backoffDelay(2, 0.5, fast) });
+    expect(retries[0]).toMatchObject({ attempts: 1, nextAttemptAt: 1_000_000 + backoffDelay(1, 0.5, fast), lastError: 'offline #1' });
+    expect(retries[1]).toMatchObject({ attempts: 2, nextAttemptAt: 1_001_000 + backoffDelay(2, 0.5, fast), lastError: 'offline #2' });
+    expect(stateSeenBySecondAttempt).toEqual({ attempts: 1, nextAttemptAt: 1_000_000 + backoffDelay(1, 0.5, fast), lastError: 'offline #1' });
     expect(await readdir(dir)).toEqual([]);
     await outbox.stop();
   });

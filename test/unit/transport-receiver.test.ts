@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { makeOgg, makeParty, seal, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
+import { makeOgg, makeParty, seal, sealWire, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
 import { verifyReceipt } from '../../firmware/transport/receipt.js';
 import type { Rejection } from '../../firmware/transport/receiver.js';
 import type { AtomicFs } from '../../firmware/store/atomic-file.js';
@@ -91,6 +91,16 @@ describe('receiver: accepted clips', () => {
     expect(Buffer.from(await rx.inbox.read(entry)).equals(Buffer.from(sealed))).toBe(true);
   });
 
+  it('accepts the streaming sealer\'s wire stream and stores it as a standard age file', async () => {
+    const { frames, stored, header } = await sealWire({ from: alice, to: [bob], ogg });
+    expect(frames.length).toBeGreaterThan(3);
+    const reply = await post(Buffer.concat(frames));
+    expect(reply.status).toBe(200);
+    verifyReceipt(reply.json, { signingKey: bob.signing.publicKey, clipId: header.clipId });
+    const entry = rx.inbox.get(header.clipId)!;
+    expect(Buffer.from(await rx.inbox.read(entry)).equals(Buffer.from(stored))).toBe(true);
+  });
+
   it('answers a duplicate with the original receipt and stores nothing new', async () => {
     const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
     const first = await post(sealed);
@@ -161,6 +171,11 @@ describe('receiver: every kind of rejection has its own status, stores nothing, 
     }, 400, 'truncated');
   });
 
+  it('400 truncated: a complete request whose wire stream lacks its last frame', async () => {
+    const { frames } = await sealWire({ from: alice, to: [bob], ogg });
+    await expectRefused(async () => (await post(Buffer.concat(frames.slice(0, -1)))).status, 400, 'truncated');
+  });
+
   it('413 oversized: a declared length over the cap is refused before any body byte is read', async () => {
     const count = rejections.length;
     const text = await raw((s) => s.write(`POST /v1/clip HTTP/1.1\r\nhost: x\r\ncontent-length: ${10 * 1024 * 1024}\r\n\r\n`));
@@ -172,8 +187,14 @@ describe('receiver: every kind of rejection has its own status, stores nothing, 
     const before = await storedFiles();
     const count = rejections.length;
     let written = 0;
+    // A real clip's age header first, so the opener keeps reading (a garbage start would be refused early).
+    const { sealed } = await seal({ from: alice, to: [bob], ogg });
+    const head = sealed.subarray(0, 300);
     const text = await raw((s) => {
       s.write('POST /v1/clip HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n');
+      s.write(`${head.length.toString(16)}\r\n`);
+      s.write(head);
+      s.write('\r\n');
       const chunk = Buffer.concat([Buffer.from('10000\r\n'), Buffer.alloc(0x10000, 0x61), Buffer.from('\r\n')]);
       // Try to push 256 MiB; a server that drained the body would let all of it through.
       const pump = () => {

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDeviceIdentity, ownContact, type DeviceIdentity } from '../../firmware/identity/device-identity.js';
-import { sealClipWithHeader } from '../../firmware/clip/seal-clip.js';
+import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
 import { channelPolicyFor, openClipOutbox, recipientFor, startClipReceiver, type ChannelContact, type ClipReceiver } from '../../firmware/transport/clip-transport.js';
 import { TalkSession } from '../../firmware/transport/talk-session.js';
 import type { Connector, Recipient } from '../../firmware/transport/sender.js';
@@ -53,14 +53,25 @@ async function talk(outboxDir: string, clipId: string): Promise<{ session: TalkS
   const outbox = await openClipOutbox({ dataDir: outboxDir, connector: direct, backoff: { baseMs: 20, maxMs: 50, factor: 2, jitter: 0.5 } });
   outbox.start();
   const session = TalkSession.press({ connector: direct, outbox, recipients: recipients(), clipId });
-  const { sealed } = await sealClipWithHeader({
-    ogg,
+  // The real streaming sealer: Ogg pages in as the encoder makes them, wire frames out at once.
+  const sealer = createClipSealStream({
     signer: alice.signer,
     recipients: [bob.ageRecipient, carol.ageRecipient],
     header: { channel: 'family', sequence: Date.now(), createdAt: Date.now(), clipId },
   });
-  // The sealer's output, chunk by chunk, while "held".
-  for (let at = 0; at < sealed.length; at += 700) session.write(sealed.subarray(at, at + 700));
+  const pump = (async () => {
+    const reader = sealer.readable.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      session.write(value);
+    }
+  })();
+  const writer = sealer.writable.getWriter();
+  for (let at = 0; at < ogg.length; at += 700) await writer.write(ogg.subarray(at, at + 700));
+  await writer.close();
+  await pump;
+  const { stored: sealed } = await sealer.sealed;
   return { session, stored: sealed, outbox };
 }
 
@@ -105,7 +116,9 @@ describe('TalkSession', () => {
     const duplicates: boolean[] = [];
     restarted.on('delivered', (_i, d) => duplicates.push(d.duplicate));
     restarted.start();
-    await new Promise<void>((r) => { const t = setInterval(() => { if (restarted.pending().length === 0) { clearInterval(t); r(); } }, 10); });
+    // 'delivered' fires once the item's files are durably gone.
+    await new Promise<void>((r) => restarted.on('delivered', () => duplicates.length === 2 && r()));
+    expect(restarted.pending()).toEqual([]);
     expect(duplicates).toEqual([true, true]);
     expect(bobRx.inbox.entries().filter((e) => e.clipId === clipId)).toHaveLength(1);
     await restarted.stop();
