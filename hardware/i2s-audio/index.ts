@@ -2,8 +2,13 @@
 // It searches, in order: $TORLK_ADDON_DIR; beside the bundle (dist/i2s-audio, the layout on the SD
 // image); the repository's hardware/i2s-audio found upwards from the bundle, the entry script or the
 // working directory. Each directory may hold build/Release (a local node-gyp build) or prebuilds/.
-import nodeGypBuild from 'node-gyp-build';
+// node-gyp-build itself is required at run time from node_modules near those directories (like
+// onoff, which the bundle also leaves external), never imported statically: a static import would
+// make every module that merely imports the audio types fail to link where node_modules is not on
+// the resolution path (the bench runner's bundles in /tmp), long before any audio is used.
+import type NodeGypBuild from 'node-gyp-build';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { AddonLoadError } from './errors.js';
 
@@ -126,10 +131,27 @@ export function addonSearchDirs(): string[] {
   return [...new Set(dirs)];
 }
 
+function requireNodeGypBuild(dirs: readonly string[]): typeof NodeGypBuild | undefined {
+  const bases = [...dirs, process.cwd()];
+  if (typeof __filename === 'string') bases.unshift(dirname(__filename));
+  for (const base of bases) {
+    try {
+      return createRequire(join(base, 'noop.js'))('node-gyp-build') as typeof NodeGypBuild;
+    } catch {
+      // not resolvable from here; try the next base
+    }
+  }
+  return undefined;
+}
+
 /** Loads the addon once; throws AddonLoadError naming every directory searched. */
 export function loadAddon(): I2sAudioAddon {
   if (cached) return cached;
   const dirs = addonSearchDirs();
+  const nodeGypBuild = requireNodeGypBuild(dirs);
+  if (!nodeGypBuild) {
+    throw new AddonLoadError(`cannot load the i2s-audio addon: the node-gyp-build package is not installed near ${[...dirs, process.cwd()].join(', ')} (run npm ci)`, dirs);
+  }
   const problems: string[] = [];
   for (const dir of dirs) {
     let file: string;

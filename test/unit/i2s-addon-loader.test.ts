@@ -1,8 +1,8 @@
 // The addon loader: found from the sources, from beside a bundle (dist/i2s-audio, the SD image
-// layout), through TORLK_ADDON_DIR, and a clear AddonLoadError when it is nowhere.
+// layout), through TORLK_ADDON_DIR, and a clear AddonLoadError when it or node-gyp-build is nowhere.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addonSearchDirs, loadAddon } from '../../hardware/i2s-audio/index.js';
@@ -36,6 +36,14 @@ describe('loadAddon', () => {
   it('loads from the repository when run from the sources', () => {
     expect(addonSearchDirs()).toContain(addonDir);
     expect(loadAddon().versions.opus).toMatch(/libopus/);
+  });
+
+  it('fails with AddonLoadError when node-gyp-build is not installed beside the bundle', () => {
+    const r = runBundle({});
+    expect(r.name).toBe('AddonLoadError');
+    expect(r.message).toMatch(/node-gyp-build package is not installed.*npm ci/);
+    // From here on the bundle has node_modules beside it, as the SD image has for onoff.
+    symlinkSync(resolve('node_modules'), join(dir.path, 'node_modules'));
   });
 
   it('fails with AddonLoadError naming every directory it searched when the addon is nowhere', () => {
