@@ -1,0 +1,113 @@
+// The radio's onion service: ADD_ONION with our persistent key, Flags=Detach (it outlives the
+// control connection) and V3Auth (restricted discovery: only listed contacts can fetch the
+// descriptor), virtual port 80 → the local HTTP receiver on 127.0.0.1. Proof-of-work defenses are
+// asked for and dropped only if this tor does not know the keyword. Detached services live in
+// tor's memory, so publish() runs again after every tor restart (see attach()).
+import { createLog } from '../log.js';
+import { encodeClientAuthPublicKey } from './client-auth.js';
+import type { ControlConnection, ControlEvent } from './control-connection.js';
+import { parseKeywords } from './control-keywords.js';
+import { replyKeyValues } from './control-reply-parser.js';
+import { ControlReplyError, TorError } from './errors.js';
+import { addOnionKeyBlob, type OnionKey } from './onion-key.js';
+import type { TorSupervisor } from './tor-supervisor.js';
+
+const log = createLog('tor:onion');
+
+export interface OnionServiceOptions {
+  key: OnionKey;
+  /** Port of the local receiver on 127.0.0.1. */
+  localPort: number;
+  /** The port contacts dial on the .onion; default 80. */
+  virtualPort?: number;
+  /** Contacts' x25519 client-auth public keys. Must not be empty: an open service is not offered. */
+  authorizedClients: readonly Uint8Array[];
+  /** Ask tor for PoW DoS defenses (default true; skipped if this tor lacks them). */
+  powDefenses?: boolean;
+}
+
+export class OnionService {
+  readonly address: string;
+  private powSupported: boolean;
+
+  constructor(private readonly options: OnionServiceOptions) {
+    for (const port of [options.localPort, options.virtualPort ?? 80]) {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`not a TCP port: ${port}`);
+    }
+    if (options.authorizedClients.length === 0) {
+      throw new TypeError('an onion service needs at least one authorised contact (restricted discovery is always on)');
+    }
+    this.address = `${options.key.serviceId}.onion`;
+    this.powSupported = options.powDefenses ?? true;
+  }
+
+  get serviceId(): string {
+    return this.options.key.serviceId;
+  }
+
+  /** Publishes on this tor. Publishing twice on the same tor is harmless. */
+  async publish(control: ControlConnection): Promise<void> {
+    try {
+      await this.addOnion(control, this.powSupported);
+    } catch (err) {
+      if (this.powSupported && err instanceof ControlReplyError && /PoW/i.test(err.replyText)) {
+        log.warn('this tor has no proof-of-work defenses; publishing without them');
+        this.powSupported = false;
+        await this.addOnion(control, false);
+      } else if (err instanceof ControlReplyError && /collision/i.test(err.replyText)) {
+        return; // already published on this tor
+      } else throw err;
+    }
+  }
+
+  /** Publishes now and after every restart of the supervised tor. Returns a detach function. */
+  attach(tor: TorSupervisor): Promise<() => void> {
+    return tor.onReady((control) => this.publish(control));
+  }
+
+  /** Resolves at the first HS_DESC UPLOADED for this service (a descriptor reached an HSDir). */
+  waitForUpload(control: ControlConnection, timeoutMs = 120_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const off = control.on('HS_DESC', (event: ControlEvent) => {
+        const { positional } = parseKeywords(event.text);
+        if (positional[0] === 'UPLOADED' && positional[1] === this.serviceId) done();
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(new TorError(`descriptor of ${this.address} was not uploaded within ${timeoutMs} ms`));
+      }, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+      control.subscribe('HS_DESC').catch((err: Error) => {
+        clearTimeout(timer);
+        off();
+        reject(err);
+      });
+    });
+  }
+
+  async remove(control: ControlConnection): Promise<void> {
+    await control.command(`DEL_ONION ${this.serviceId}`);
+  }
+
+  private async addOnion(control: ControlConnection, pow: boolean): Promise<void> {
+    const virtualPort = this.options.virtualPort ?? 80;
+    const parts = [
+      'ADD_ONION',
+      addOnionKeyBlob(this.options.key),
+      'Flags=Detach,V3Auth',
+      ...(pow ? ['PoWDefensesEnabled=1'] : []),
+      `Port=${virtualPort},127.0.0.1:${this.options.localPort}`,
+      ...this.options.authorizedClients.map((k) => `ClientAuthV3=${encodeClientAuthPublicKey(k)}`),
+    ];
+    const reply = await control.command(parts.join(' '), [addOnionKeyBlob(this.options.key)]);
+    const serviceId = replyKeyValues(reply).get('ServiceID');
+    if (serviceId !== this.serviceId) {
+      throw new TorError(`tor published ${serviceId ?? 'nothing'} but our key derives ${this.serviceId}`);
+    }
+    log.info('onion published', { address: this.address, pow, clients: this.options.authorizedClients.length });
+  }
+}
