@@ -4,7 +4,7 @@
 import { AGE_MAGIC, assembleAgeFile, concatBytes, decryptAgeFile, splitAgeHeader, unwrapFileKey } from './age-file.js';
 import { ClipError } from './clip-error.js';
 import { MAX_CLIP_BYTES, type ClipOpenStream, type ClipSender, type OpenClipOptions, type OpenedStreamedClip } from './clip-types.js';
-import { verifyClip } from './clip-verifier.js';
+import { checkSenderEarly, verifyClip } from './clip-verifier.js';
 import { WIRE_MAGIC, WIRE_NONCE, WireFrameDecoder, wireKey } from './wire-frames.js';
 
 function startsWith(bytes: Uint8Array, magic: Uint8Array): 'yes' | 'no' | 'maybe' {
@@ -28,6 +28,33 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
   let nonce: Uint8Array | undefined;
   let frames: WireFrameDecoder | undefined;
   const plaintext: Uint8Array[] = [];
+  let plainLength = 0;
+  let senderChecked = false;
+  let nextScanAt = 0;
+
+  function addPlain(parts: Uint8Array[]): void {
+    for (const p of parts) {
+      plaintext.push(p);
+      plainLength += p.length;
+    }
+    early();
+  }
+
+  /**
+   * Refuse unknown senders (and unreadable versions) as soon as the tags are in. Rescans only when
+   * the plaintext has doubled, and not past 64 KiB (tags that big are not ours), so a peer sending
+   * tiny frames costs linear work; the full check at the end still decides everything.
+   */
+  function early(): void {
+    if (senderChecked) return;
+    const length = plainLength;
+    if (length === 0 || length < nextScanAt) return;
+    const joined = concatBytes(plaintext);
+    plaintext.length = 0;
+    plaintext.push(joined);
+    senderChecked = checkSenderEarly(joined, opts.contacts) || length > 64 * 1024;
+    nextScanAt = Math.max(512, length * 2);
+  }
 
   let resolve!: (v: OpenedStreamedClip<S>) => void;
   let reject!: (e: unknown) => void;
@@ -41,7 +68,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
     received += chunk.length;
     if (received > cap) throw new ClipError('too-large', `upload passed ${cap} bytes`);
     if (mode === 'wire-frames') {
-      plaintext.push(...frames!.push(chunk));
+      addPlain(frames!.push(chunk));
       return;
     }
     buffered.push(chunk);
@@ -66,7 +93,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
     frames = new WireFrameDecoder(wireKey(fileKey, nonce));
     mode = 'wire-frames';
     buffered = [];
-    plaintext.push(...frames.push(split.rest.subarray(WIRE_NONCE)));
+    addPlain(frames.push(split.rest.subarray(WIRE_NONCE)));
   }
 
   async function finish(): Promise<OpenedStreamedClip<S>> {

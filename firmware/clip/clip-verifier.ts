@@ -97,3 +97,36 @@ export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenCl
   const ogg = concatBytes(layout.opus.map(serializeOggPage));
   return { header, ogg, sender };
 }
+
+/**
+ * Early check for the streaming opener: once the OpusTags packet has arrived, refuse a clip whose
+ * version we can't read or whose sender is not a contact, without waiting for the whole upload.
+ * Returns true when the check ran (and passed), false while the tags are still incomplete.
+ * Structural problems are left to verifyClip at the end, so a clip gets one reason either way.
+ */
+export function checkSenderEarly(plain: Uint8Array, contacts: readonly ClipSender[]): boolean {
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (let index = 0; ; index++) {
+    let r;
+    try {
+      r = parseOggPage(plain, at);
+    } catch {
+      return true; // malformed: verifyClip will say how
+    }
+    if (!r) return false;
+    at += r.length;
+    if (index < 2) continue; // OpusHead, TorlkSig BOS
+    parts.push(r.page.body);
+    if (!pageEndsPacket(r.page)) continue;
+    let tags;
+    try {
+      tags = parseOpusTags(concatBytes(parts));
+    } catch {
+      return true;
+    }
+    const { sender } = readVersionAndSender(tags);
+    if (!contacts.some((c) => c.signingKey === sender)) throw new ClipError('unknown-sender', `clip signed by ${sender}, who is not among your contacts`);
+    return true;
+  }
+}

@@ -9,6 +9,7 @@ import { openClip } from '../../firmware/clip/open-clip.js';
 import { concatBytes } from '../../firmware/clip/age-file.js';
 import type { ClipHeader } from '../../firmware/clip/clip-types.js';
 import { WIRE_MAGIC } from '../../firmware/clip/wire-frames.js';
+import { parseOggPage } from '../../firmware/clip/ogg-pages.js';
 import { cleanup, makeDevice, makeOgg, type TestDevice } from './clip-fixtures.js';
 
 let ogg: Uint8Array;
@@ -168,9 +169,35 @@ describe('streaming open', () => {
     await expect(w.write(wire)).rejects.toMatchObject({ reason: 'wrong-key' });
     const strangers = createClipOpenStream({ identity: bob.identity, contacts: [] });
     const w2 = strangers.writable.getWriter();
-    await w2.write(wire);
+    await w2.write(wire).catch(() => undefined); // refused early, as soon as the tags are in
     await w2.close().catch(() => undefined);
     expect(await reason(strangers.result)).toBe('unknown-sender');
+  });
+
+  it('unknown-sender is refused as soon as the tags arrive, before the rest is uploaded', async () => {
+    // Feed the sealer the header pages first, as the Ogg writer does at press time.
+    const head = parseOggPage(ogg, 0)!.length;
+    const headers = head + parseOggPage(ogg, head)!.length;
+    const { wire } = await sealStreaming(split(ogg, [headers]));
+    // Prefix + first frame (head, TorlkSig BOS, tags): the bytes uploaded at press time.
+    const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
+    const reader = s.readable.getReader();
+    const sw = s.writable.getWriter();
+    await sw.write(ogg.subarray(0, headers));
+    const pressTime = concatBytes([(await reader.read()).value!, (await reader.read()).value!]);
+    void sw.abort(new Error('test done')).catch(() => undefined);
+    expect(wire.length - pressTime.length).toBeGreaterThan(ogg.length - headers); // the audio is not in it
+    const o = createClipOpenStream({ identity: bob.identity, contacts: [{ name: 'dave', signingKey: bob.signer.id }] });
+    const w = o.writable.getWriter();
+    await expect(w.write(pressTime)).rejects.toMatchObject({ reason: 'unknown-sender' });
+    expect(await reason(o.result)).toBe('unknown-sender');
+    // A contact's clip, split inside its first frame, passes the early check and opens.
+    const ok = createClipOpenStream({ identity: bob.identity, contacts: [alice.contact] });
+    const w2 = ok.writable.getWriter();
+    await w2.write(wire.subarray(0, 700));
+    await w2.write(wire.subarray(700));
+    await w2.close();
+    await expect(ok.result).resolves.toBeTruthy();
   });
 
   it('wrong-channel over the wire', async () => {
