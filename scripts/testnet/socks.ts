@@ -35,7 +35,10 @@ export class HarnessSocksError extends Error {
   }
 }
 
-/** Connects through the SOCKS5 proxy on 127.0.0.1:socksPort to host:port; resolves the open stream. */
+/**
+ * Connects through the SOCKS5 proxy on 127.0.0.1:socksPort to host:port; resolves the open stream,
+ * with any bytes that followed the reply still buffered for the caller's first read.
+ */
 export function socks5Connect(socksPort: number, host: string, port: number, timeoutMs = 15_000): Promise<Socket> {
   const target = `${host}:${port}`;
   const hostBytes = Buffer.from(host, 'utf8');
@@ -58,8 +61,11 @@ export function socks5Connect(socksPort: number, host: string, port: number, tim
     socket.once('error', (e) => fail(undefined, e.message));
     socket.once('close', () => fail(undefined, 'proxy closed the connection'));
     socket.once('connect', () => socket.write(Buffer.from([0x05, 0x01, 0x00])));
-    socket.on('data', function onData(chunk: Buffer) {
-      buf = Buffer.concat([buf, chunk]);
+    // 'readable' + read() rather than 'data': the stream never flows during the handshake, so bytes
+    // that follow the reply stay buffered for the caller instead of being emitted to nobody.
+    socket.on('readable', function onReadable() {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) buf = Buffer.concat([buf, chunk]);
       if (stage === 'greeting') {
         if (buf.length < 2) return;
         if (buf[0] !== 0x05 || buf[1] !== 0x00) return fail(undefined, `proxy refused no-auth (${buf.subarray(0, 2).toString('hex')})`);
@@ -67,7 +73,6 @@ export function socks5Connect(socksPort: number, host: string, port: number, tim
         stage = 'connect';
         const portBytes = Buffer.from([port >> 8, port & 0xff]);
         socket.write(Buffer.concat([Buffer.from([0x05, 0x01, 0x00, 0x03, hostBytes.length]), hostBytes, portBytes]));
-        return;
       }
       if (buf.length < 5) return;
       const rep = buf[1] ?? 0xff;
@@ -79,7 +84,7 @@ export function socks5Connect(socksPort: number, host: string, port: number, tim
       const total = 4 + addrLen + 2;
       if (buf.length < total) return;
       clearTimeout(timer);
-      socket.removeListener('data', onData);
+      socket.removeListener('readable', onReadable);
       socket.removeAllListeners('close');
       socket.removeAllListeners('error');
       const rest = buf.subarray(total);
