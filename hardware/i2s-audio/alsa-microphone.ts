@@ -23,6 +23,8 @@ export interface AlsaMicrophoneOptions {
   slot?: number;
   /** Capture and encoder rate (an Opus rate; default 16000). */
   rate?: number;
+  /** Allow a plug-type device (`default`) to resample to `rate` (default true). */
+  resample?: boolean;
   /** Gain after DC removal; I2S MEMS mics need about +24..+30 dB. Default 0. */
   gainDb?: number;
   /** One-pole DC-blocking high-pass at 10 Hz (default on). */
@@ -92,6 +94,7 @@ export class AlsaMicrophone implements Microphone {
       tailMs: opts.tailMs ?? 200,
       settleMs: opts.settleMs ?? 250,
       pace: opts.pace ?? false,
+      resample: opts.resample ?? true,
       pcmTap: opts.onPcm !== undefined,
       ...(opts.maxFrames !== undefined ? { maxFrames: opts.maxFrames } : {}),
       ...(opts.retryMinMs !== undefined ? { retryMinMs: opts.retryMinMs } : {}),
@@ -151,6 +154,15 @@ export class AlsaMicrophone implements Microphone {
     log.info('closed', { device: this.device });
   }
 
+  // A throwing listener must not become an uncaught exception inside the addon's callback.
+  private notify(listener: () => void): void {
+    try {
+      listener();
+    } catch (err) {
+      log.error('listener threw', { device: this.device, err });
+    }
+  }
+
   private onEvent(event: NativeCaptureEvent): void {
     if (!this.native) return; // closed: drop batches already in flight
     const rec = this.current;
@@ -159,7 +171,10 @@ export class AlsaMicrophone implements Microphone {
         if (rec?.id === event.recording) rec.push(event.packets);
         break;
       case 'pcm':
-        if (rec?.id === event.recording) this.opts.onPcm?.(event.samples);
+        if (rec?.id === event.recording && this.opts.onPcm) {
+          const onPcm = this.opts.onPcm;
+          this.notify(() => onPcm(event.samples));
+        }
         break;
       case 'end':
         if (rec?.id !== event.recording) break;
@@ -170,13 +185,13 @@ export class AlsaMicrophone implements Microphone {
         const err = toAudioError(MicrophoneError, this.device, event.error) as MicrophoneError;
         this.lastFault = err;
         log.warn('fault', { device: this.device, err });
-        for (const l of this.faultListeners) l(err);
+        for (const l of this.faultListeners) this.notify(() => l(err));
         break;
       }
       case 'recovered':
         this.lastFault = undefined;
         log.info('recovered', { device: this.device });
-        for (const l of this.recoveredListeners) l();
+        for (const l of this.recoveredListeners) this.notify(l);
         break;
       case 'eof':
         this.ended = true;

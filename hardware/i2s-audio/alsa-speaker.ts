@@ -21,6 +21,8 @@ export interface AlsaSpeakerOptions {
   channels?: 1 | 2;
   /** Device rate, an Opus rate (default 48000; the decoder resamples nothing, Opus decodes at any rate). */
   rate?: number;
+  /** Allow a plug-type device (`default`) to resample to `rate` (default true). */
+  resample?: boolean;
   /** Sleep to real time (simulation: a file PCM takes samples instantly). */
   pace?: boolean;
 }
@@ -46,7 +48,7 @@ export class AlsaSpeaker implements Speaker {
         throw new SpeakerError('config', `cannot read ALSA config ${opts.configFile}: ${(err as Error).message}`, { device: this.device });
       }
     }
-    this.options = { device: this.device, ...(config !== undefined ? { config } : {}), format: opts.format ?? 'S16_LE', channels, rate, pace: opts.pace ?? false };
+    this.options = { device: this.device, ...(config !== undefined ? { config } : {}), format: opts.format ?? 'S16_LE', channels, rate, pace: opts.pace ?? false, resample: opts.resample ?? true };
   }
 
   async play(format: OpusStreamFormat, packets: Iterable<OpusPacket> | AsyncIterable<OpusPacket>, signal?: AbortSignal): Promise<PlaybackResult> {

@@ -22,6 +22,8 @@ export interface NativePcmOptions {
   channels?: number;
   rate?: number;
   periodFrames?: number;
+  /** Allow a plug-type PCM to resample (default true); false demands the exact rate. */
+  resample?: boolean;
   /** Sleep to real time per period: the file plugin over a null slave has no clock. */
   pace?: boolean;
 }

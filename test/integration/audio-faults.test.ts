@@ -56,11 +56,41 @@ describe('microphone errors at open', () => {
     expect(() => new AlsaMicrophone({ configFile: join(dir.path, 'absent.conf') })).toThrow(/cannot read ALSA config/);
   });
 
-  it('a device that cannot do the rate: code format', async () => {
+  it('a device that cannot do the rate: code format (unless a plug device may resample)', async () => {
     const config = 'pcm.x { type plug slave { pcm "n" rate 8000 } }\npcm.n { type null }';
-    const err = await openError(new AlsaMicrophone({ device: 'x', config, rate: 16000 }));
+    const err = await openError(new AlsaMicrophone({ device: 'x', config, rate: 16000, resample: false }));
     expect(err.code).toBe('format');
     expect(err.message).toMatch(/sample rate not supported/);
+    const resampling = new AlsaMicrophone({ device: 'x', config, rate: 16000 });
+    await resampling.open();
+    await resampling.close();
+  });
+
+  it('a throwing fault listener is logged, not thrown into the addon', async () => {
+    const fifo = join(dir.path, 'listener.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = new FifoReader(fifo);
+    reader.start();
+    const mic = createSimMicrophone({ infile: speech.path, copyTo: fifo, retryMinMs: 50 });
+    let called = 0;
+    mic.onFault(() => {
+      called++;
+      throw new Error('listener bug');
+    });
+    const unsubscribe = mic.onFault(() => called++);
+    try {
+      await mic.open();
+      await sleep(100);
+      await reader.stop();
+      for (let i = 0; i < 40 && called < 2; i++) await sleep(50);
+      expect(called).toBe(2); // the second listener still ran
+      unsubscribe();
+      reader.start();
+    } finally {
+      if (!reader.running) reader.start(); // a reopen may be blocked on the FIFO
+      await mic.close();
+      await reader.stop();
+    }
   });
 
   it('bad options are AudioOptionErrors before anything opens', () => {
@@ -130,6 +160,7 @@ describe('unplug in the middle of a recording', () => {
       expect((await again.done).length).toBe(summary.packets);
       expect(summary.samples).toBeGreaterThan(16000 * 0.5);
     } finally {
+      if (!reader.running) reader.start(); // a reopen may be blocked on the FIFO
       await mic.close();
       await reader.stop();
     }

@@ -87,8 +87,7 @@ void AlsaPcm::open(const PcmSpec& spec, snd_pcm_stream_t stream) {
   if ((err = snd_pcm_hw_params_set_format(pcm_, hw, fmt)) < 0)
     fail(spec.format == SampleFormat::S32_LE ? "format S32_LE not supported" : "format S16_LE not supported", err);
   if ((err = snd_pcm_hw_params_set_channels(pcm_, hw, spec.channels)) < 0) fail("channel count not supported", err);
-  // Exact rate: the encoder runs at the device rate, so no resampling plugin may sneak in.
-  if ((err = snd_pcm_hw_params_set_rate_resample(pcm_, hw, 0)) < 0) fail("cannot disable resampling", err);
+  if ((err = snd_pcm_hw_params_set_rate_resample(pcm_, hw, spec.resample ? 1 : 0)) < 0) fail("cannot set resampling", err);
   if ((err = snd_pcm_hw_params_set_rate(pcm_, hw, spec.rate, 0)) < 0) fail("sample rate not supported", err);
   snd_pcm_uframes_t period = spec.periodFrames;
   int dir = 0;
@@ -138,6 +137,7 @@ PcmSpec readPcmSpec(const Napi::Object& o) {
   }
   if (o.Has("channels")) s.channels = o.Get("channels").As<Napi::Number>().Uint32Value();
   if (o.Has("rate")) s.rate = o.Get("rate").As<Napi::Number>().Uint32Value();
+  if (o.Has("resample")) s.resample = o.Get("resample").ToBoolean();
   if (o.Has("periodFrames")) s.periodFrames = o.Get("periodFrames").As<Napi::Number>().Uint32Value();
   if (s.channels < 1 || s.channels > 2) throw Napi::RangeError::New(env, "channels must be 1 or 2");
   if (s.periodFrames < 16) throw Napi::RangeError::New(env, "periodFrames must be at least 16");

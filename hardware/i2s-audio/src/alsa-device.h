@@ -20,6 +20,9 @@ struct PcmSpec {
   unsigned rate = 16000;
   snd_pcm_uframes_t periodFrames = 320;
   unsigned periods = 8;
+  // Let a plug-type PCM (e.g. `default` on a laptop) resample to the rate asked for. Off for an I2S
+  // device opened through plughw when the rate must be exact; hw: devices never resample anyway.
+  bool resample = true;
 };
 
 // What went wrong, in words the firmware maps to the hardware-fault pattern.
