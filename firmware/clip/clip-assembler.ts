@@ -35,6 +35,7 @@ export class ClipAssembler {
   private tagPages = 0;
   private seqShift = 0;
   private nextSeq = 0;
+  private audioPages = 0;
   private readonly digest = startClipDigest();
 
   constructor(header: SealHeader, recipients: readonly string[], private readonly signer: ClipSigner) {
@@ -80,6 +81,7 @@ export class ClipAssembler {
   /** Ends the clip: returns the signature page and the final header (with the duration). */
   finish(): { tail: Uint8Array; header: ClipHeader } {
     if (this.phase !== 'ended') throw inputError('ended before the Opus EOS page');
+    if (this.audioPages === 0) throw inputError('no audio pages');
     if (this.pending.length) throw inputError('trailing bytes after the last page');
     const signature = this.signer.sign(signedMessage(this.digest));
     const [page] = packetToPages(signature, { serial: this.sigSerial, firstSequence: 1, granule: 0n, headerType: OGG_EOS });
@@ -116,6 +118,7 @@ export class ClipAssembler {
       this.phase = 'audio';
       return pages;
     }
+    this.audioPages++;
     if (page.granule >= 0n) this.lastGranule = page.granule;
     if (page.headerType & OGG_EOS) this.phase = 'ended';
     return [{ ...page, sequence: page.sequence + this.seqShift }];

@@ -99,6 +99,27 @@ describe('torlk init / card / contact', () => {
   });
 });
 
+describe('command-line mistakes get a clear message and exit code', () => {
+  it('card/open before init, a broken torlk.toml, bad arguments', () => {
+    const card = torlk('nobody', 'card', '--no-qr');
+    expect(card.code).toBe(1);
+    expect(card.err).toMatch(/age-identity\.txt is missing: run "torlk init"/);
+    expect(torlk('nobody', 'open', 'a', 'b').err).toMatch(/run "torlk init"/);
+    writeFileSync(join(root, 'carol', 'torlk.toml'), '[device]\nname = "carol"\n\n[[contact]]\ncard = "torlk:1?n=x"\n');
+    const broken = torlk('carol', 'contact', 'list');
+    expect(broken.code).toBe(1);
+    expect(broken.err).toBe(`torlk contact: ${join(root, 'carol', 'torlk.toml')}:4: [[contact]] #1: has no checksum ("&x=..."); the card was cut, copy it again\n`);
+    writeFileSync(join(root, 'carol', 'torlk.toml'), '[device]\nname = "carol"\n');
+    expect(torlk('carol', 'contact').code).toBe(2);
+    expect(torlk('carol', 'contact', 'add', aliceCard, '--channel', 'bad\nname').code).toBe(2);
+    const seq = torlk('alice', 'seal', '--to', 'bob', '--seq', 'abc', 'x.wav', 'y.clip');
+    expect(seq.code).toBe(2);
+    expect(seq.err).toMatch(/--seq abc is not a non-negative integer/);
+    expect(torlk('alice', 'seal', 'x.wav').code).toBe(2);
+    expect(torlk('alice', 'open', 'only-one').code).toBe(2);
+  });
+});
+
 describe('torlk seal → age CLI, opusinfo, opusdec → torlk open', () => {
   it('a sealed WAV decrypts with age -d into Ogg Opus that opusinfo and opusdec accept', () => {
     const clip = join(root, 'a.clip');
