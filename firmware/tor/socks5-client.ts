@@ -100,6 +100,7 @@ export function socksConnect(options: SocksConnectOptions): Promise<net.Socket> 
     const socket = net.connect(options.socksPort, options.socksHost ?? '127.0.0.1');
     const reader = new Socks5HandshakeReader(options.isolation !== undefined);
     let settled = false;
+    let connected = false;
     const fail = (err: SocksError) => {
       if (settled) return;
       settled = true;
@@ -115,7 +116,7 @@ export function socksConnect(options: SocksConnectOptions): Promise<net.Socket> 
     const onAbort = () => fail(new SocksError('aborted', destination, undefined, 'aborted'));
     const onError = (err: NodeJS.ErrnoException) =>
       fail(
-        new SocksError(socket.connecting ? 'proxy-unreachable' : 'closed', destination, undefined, `${err.code ?? err.message}`),
+        new SocksError(connected ? 'closed' : 'proxy-unreachable', destination, undefined, `${err.code ?? err.message}`),
       );
     const onClose = () => fail(new SocksError('closed', destination, undefined, 'tor closed the connection during the handshake'));
     // 'readable' + read() rather than 'data': the socket must not be left in flowing mode, or the
@@ -147,7 +148,10 @@ export function socksConnect(options: SocksConnectOptions): Promise<net.Socket> 
     socket.on('error', onError);
     socket.on('close', onClose);
     socket.on('readable', onReadable);
-    socket.once('connect', () => socket.write(request));
+    socket.once('connect', () => {
+      connected = true;
+      socket.write(request);
+    });
   });
 }
 
