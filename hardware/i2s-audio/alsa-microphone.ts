@@ -61,6 +61,7 @@ export class AlsaMicrophone implements Microphone {
   constructor(private readonly opts: AlsaMicrophoneOptions = {}) {
     this.device = opts.device ?? 'default';
     const enc = checkEncoderOptions({ sampleRate: opts.rate ?? 16000, bitrate: opts.bitrate ?? 16000, complexity: opts.complexity ?? 5 });
+    if (opts.format !== undefined && opts.format !== 'S16_LE' && opts.format !== 'S32_LE') throw new AudioOptionError(`format must be S16_LE or S32_LE; got ${String(opts.format)}`);
     const channels = opts.channels ?? (opts.format === 'S32_LE' ? 2 : 1);
     if (channels !== 1 && channels !== 2) throw new AudioOptionError(`channels must be 1 or 2; got ${String(channels)}`);
     const slot = opts.slot ?? 0;

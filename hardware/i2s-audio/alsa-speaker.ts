@@ -38,6 +38,7 @@ export class AlsaSpeaker implements Speaker {
     this.device = opts.device ?? 'default';
     const rate = opts.rate ?? 48000;
     if (!OPUS_RATES.includes(rate)) throw new AudioOptionError(`speaker rate must be one of ${OPUS_RATES.join(', ')}; got ${rate}`);
+    if (opts.format !== undefined && opts.format !== 'S16_LE' && opts.format !== 'S32_LE') throw new AudioOptionError(`format must be S16_LE or S32_LE; got ${String(opts.format)}`);
     const channels = opts.channels ?? 1;
     if (channels !== 1 && channels !== 2) throw new AudioOptionError(`channels must be 1 or 2; got ${String(channels)}`);
     let config = opts.config;

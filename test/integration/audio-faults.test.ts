@@ -99,6 +99,12 @@ describe('microphone errors at open', () => {
     expect(() => new AlsaMicrophone({ gainDb: 90 })).toThrow(AudioOptionError);
     expect(() => new AlsaMicrophone({ channels: 3 as 2 })).toThrow(AudioOptionError);
     expect(() => new AlsaMicrophone({ maxFrames: 0 })).toThrow(AudioOptionError);
+    expect(() => new AlsaMicrophone({ format: 'S24_LE' as 'S32_LE' })).toThrow(/format must be S16_LE or S32_LE/);
+    expect(() => new AlsaMicrophone({ complexity: -1 })).toThrow(AudioOptionError);
+    expect(() => new AlsaSpeaker({ format: 'U8' as 'S16_LE' })).toThrow(AudioOptionError);
+    expect(() => new AlsaSpeaker({ rate: 44100 })).toThrow(AudioOptionError);
+    expect(() => new AlsaSpeaker({ channels: 6 as 2 })).toThrow(AudioOptionError);
+    expect(() => new AlsaSpeaker({ configFile: join(dir.path, 'absent.conf') })).toThrow(SpeakerError);
   });
 
   it('record() before open or twice at once is a state error', async () => {
