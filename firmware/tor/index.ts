@@ -40,12 +40,12 @@ export async function publishOnion(options: PublishOnionOptions): Promise<{ addr
   const { tor, ...serviceOptions } = options;
   const service = new OnionService(serviceOptions);
   await service.publish(tor.control); // first publish reports its error to the caller
-  await tor.onReady((control) => service.publish(control));
+  await tor.onReady((control) => service.publish(control), false);
   return { address: service.address, service };
 }
 
 /** Gives tor our client-auth key for a contact's onion, now and after every restart. */
 export async function addClientAuth(tor: TorInstance, onionAddress: string, privateKey: Uint8Array): Promise<void> {
   await addClientAuthOnce(tor.control, onionAddress, privateKey);
-  await tor.onReady((control) => addClientAuthOnce(control, onionAddress, privateKey));
+  await tor.onReady((control) => addClientAuthOnce(control, onionAddress, privateKey), false);
 }

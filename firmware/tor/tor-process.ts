@@ -29,10 +29,12 @@ export interface TorLaunchOptions {
 }
 
 const keptErrorLines = 20;
+const recentMs = 5000;
 
 export class TorProcess {
   /** Tor's own [warn] and [err] lines, newest last (at most 20). */
   readonly errorLines: string[] = [];
+  private readonly errorTimes: number[] = [];
   readonly exited: Promise<ExitStatus>;
   private readonly lineListeners = new Set<(line: string) => void>();
 
@@ -57,11 +59,16 @@ export class TorProcess {
     return () => this.lineListeners.delete(listener);
   }
 
-  /** The typed error describing how this run ended. */
+  /**
+   * The typed error describing how this run ended. Only lines from the last few seconds count:
+   * a warning from an hour ago says nothing about why tor died now.
+   */
   exitError(status: ExitStatus): TorExitedError {
-    const bind = this.errorLines.map((l) => /Could not bind to (\S+): Address already in use/.exec(l)).find(Boolean);
-    if (bind) return new TorPortInUseError(bind[1] as string, status.code, status.signal, [...this.errorLines]);
-    return new TorExitedError(status.code, status.signal, [...this.errorLines]);
+    const since = Date.now() - recentMs;
+    const recent = this.errorLines.filter((_, i) => (this.errorTimes[i] ?? 0) >= since);
+    const bind = recent.map((l) => /Could not bind to (\S+): Address already in use/.exec(l)).find(Boolean);
+    if (bind) return new TorPortInUseError(bind[1] as string, status.code, status.signal, recent);
+    return new TorExitedError(status.code, status.signal, recent);
   }
 
   /** SIGTERM, then SIGKILL after graceMs. */
@@ -73,7 +80,11 @@ export class TorProcess {
     const m = /\[(warn|err)\] (.*)$/.exec(line);
     if (m) {
       this.errorLines.push(m[2] as string);
-      if (this.errorLines.length > keptErrorLines) this.errorLines.shift();
+      this.errorTimes.push(Date.now());
+      if (this.errorLines.length > keptErrorLines) {
+        this.errorLines.shift();
+        this.errorTimes.shift();
+      }
     }
     log.debug('tor', { pid: this.pid, line });
     for (const listener of this.lineListeners) listener(line);

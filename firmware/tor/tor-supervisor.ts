@@ -79,10 +79,14 @@ export class TorSupervisor {
     return this.options.dataDir;
   }
 
-  /** Registers a hook run now (if tor is up) and after every restart. Returns an unregister function. */
-  async onReady(hook: ReadyHook): Promise<() => void> {
+  /**
+   * Registers a hook run after every restart, and now too (if tor is up) unless `now` is false —
+   * callers that just did the work themselves pass false: a second ADD_ONION of the same key on
+   * the same tor trips a (non-fatal) assertion inside tor 0.4.9.
+   */
+  async onReady(hook: ReadyHook, now = true): Promise<() => void> {
     this.hooks.add(hook);
-    if (this.run && !this.run.control.closed) await this.runHook(hook, this.run.control);
+    if (now && this.run && !this.run.control.closed) await this.runHook(hook, this.run.control);
     return () => this.hooks.delete(hook);
   }
 
