@@ -2,7 +2,9 @@
 // a client's STATUS_CLIENT PROGRESS=100, a service's HS_DESC UPLOADED, then SOCKS connects retried
 // until one succeeds (a descriptor can be uploaded before the client's HSDir lookup finds it).
 import type { Socket } from 'node:net';
-import { HarnessSocksError, socks5Connect } from './socks.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { socksConnect } from '../../firmware/tor/socks5-client.js';
+import { SocksError } from '../../firmware/tor/socks-error.js';
 import type { TorNode } from './tor-node.js';
 
 /** A node did not reach a state in time (or exited while waiting). Names it and shows its log tail. */
@@ -57,32 +59,47 @@ export interface ReachOptions {
   readonly attemptTimeoutMs?: number;
 }
 
+/** The tor to connect through: a harness TorNode or the firmware's own supervised tor. */
+export interface SocksVia {
+  readonly name: string;
+  readonly socksPort: number | undefined;
+  /** True once that tor has exited for good: stop retrying. */
+  isDead?(): boolean;
+  /** Its recent log lines, for the error. */
+  tail?(): string;
+}
+
+/** A harness node as a SocksVia. */
+export function viaNode(node: TorNode): SocksVia {
+  return { name: node.name, socksPort: node.ports.socks, isDead: () => node.exited, tail: () => node.tail() };
+}
+
 /**
- * Retries SOCKS5 connects through `client` until `host` answers; resolves with the open stream
- * (the caller owns it) and the number of attempts it took.
+ * Retries SOCKS5 connects (the firmware's own client) through `via` until `host` answers; resolves
+ * with the open stream, which the caller owns, and the number of attempts it took. Stops early on a
+ * failure tor calls permanent (bad address, client auth missing or wrong).
  */
-export async function waitReachable(client: TorNode, host: string, opts: ReachOptions = {}): Promise<{ socket: Socket; attempts: number }> {
-  const socksPort = client.ports.socks;
-  if (socksPort === undefined) throw new TypeError(`${client.name} has no SocksPort`);
+export async function waitReachable(via: SocksVia | TorNode, host: string, opts: ReachOptions = {}): Promise<{ socket: Socket; attempts: number }> {
+  const v = 'ports' in via ? viaNode(via) : via;
   const port = opts.port ?? 80;
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   let attempts = 0;
   let last = 'no attempt made';
-  while (Date.now() < deadline) {
-    if (client.exited) break;
+  while (Date.now() < deadline && !v.isDead?.()) {
+    const socksPort = v.socksPort;
+    if (socksPort === undefined) throw new TypeError(`${v.name} has no SocksPort`);
     attempts++;
     try {
-      const remaining = Math.max(1000, Math.min(opts.attemptTimeoutMs ?? 20_000, deadline - Date.now()));
-      const socket = await socks5Connect(socksPort, host, port, remaining);
+      const timeoutMs = Math.max(1000, Math.min(opts.attemptTimeoutMs ?? 20_000, deadline - Date.now()));
+      const socket = await socksConnect({ socksPort, host, port, timeoutMs });
       return { socket, attempts };
     } catch (e) {
-      if (!(e instanceof HarnessSocksError)) throw e;
+      if (!(e instanceof SocksError)) throw e;
       last = e.message;
-      // 0xF6: tor rejected the address itself; waiting cannot make it valid.
-      if (e.reply === 0xf6) break;
+      if (!e.retryable) break;
     }
-    await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 500));
+    await delay(opts.retryDelayMs ?? 500);
   }
-  const reason = client.exited ? `tor exited (code ${client.exitCode}); last attempt: ${last}` : `${attempts} attempts failed; last: ${last}`;
-  throw new TestnetNotReadyError(client.name, `reach ${host}:${port}`, reason, client.tail());
+  const reason = v.isDead?.() ? `tor exited; last attempt: ${last}` : `${attempts} attempts failed; last: ${last}`;
+  throw new TestnetNotReadyError(v.name, `reach ${host}:${port}`, reason, v.tail?.() ?? '');
 }

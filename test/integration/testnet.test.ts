@@ -2,13 +2,15 @@
 // through a client, readiness errors that name the node, and nothing left after stop().
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { describe, expect, test } from 'vitest';
+import type { Server } from 'node:http';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { TorInstance } from '../../firmware/tor/index.js';
 import { base32Encode } from '../../firmware/tor/base32.js';
 import { isLoopback, listenersOf } from '../../scripts/testnet/listeners.js';
 import { waitBootstrapped } from '../../scripts/testnet/readiness.js';
 import {
   checkBody, closeServer, httpGetOver, startCheckServer, startClientTor, startOnionServiceTor,
-  TestnetNotReadyError, useTestnet, waitReachable, type TorNode,
+  TestnetNotReadyError, useTestnet, viaFirmwareTor, waitConnected, waitReachable, type TorNode,
 } from '../support/testnet.js';
 
 const testnet = useTestnet();
@@ -33,6 +35,12 @@ function alive(pid: number): boolean {
 
 describe('private tor network', () => {
   let client: TorNode | undefined;
+  let onion: string | undefined;
+  let server: Server | undefined;
+  let firmwareTor: TorInstance | undefined;
+  afterAll(async () => {
+    if (server) await closeServer(server);
+  });
 
   test('3 authorities and 3 relays listen on 127.0.0.1 only, each on its OR, Dir and Control port', async () => {
     const { net } = testnet;
@@ -50,22 +58,33 @@ describe('private tor network', () => {
 
   test('an HTTP server behind an onion answers through a client tor', async () => {
     const { net, startedAt } = testnet;
-    const { server, port } = await startCheckServer();
-    try {
-      const [c, service] = await Promise.all([startClientTor(net), startOnionServiceTor(net, port)]);
-      client = c;
-      const socket = await waitReachable(c, service.onion, { timeoutMs: 90_000 });
-      const reachedS = (performance.now() - startedAt) / 1000;
-      const reply = await httpGetOver(socket, service.onion);
-      socket.destroy();
-      expect(reply).toEqual({ status: 200, body: checkBody });
-      process.stderr.write(`testnet: start to onion reachable ${reachedS.toFixed(1)} s\n`);
-      const listeners = await listenersOf(net.pids());
-      expect(listeners.filter((l) => !isLoopback(l.address))).toEqual([]);
-      expect(listeners.filter((l) => l.pids.includes(c.pid)).map((l) => l.port).sort()).toEqual([c.ports.control, c.ports.socks].sort());
-    } finally {
-      await closeServer(server);
-    }
+    const http = await startCheckServer();
+    server = http.server;
+    const [c, service] = await Promise.all([startClientTor(net), startOnionServiceTor(net, http.port)]);
+    client = c;
+    onion = service.onion;
+    const socket = await waitReachable(c, service.onion, { timeoutMs: 90_000 });
+    const reachedS = (performance.now() - startedAt) / 1000;
+    const reply = await httpGetOver(socket, service.onion);
+    socket.destroy();
+    expect(reply).toEqual({ status: 200, body: checkBody });
+    process.stderr.write(`testnet: start to onion reachable ${reachedS.toFixed(1)} s\n`);
+    const listeners = await listenersOf(net.pids());
+    expect(listeners.filter((l) => !isLoopback(l.address))).toEqual([]);
+    expect(listeners.filter((l) => l.pids.includes(c.pid)).map((l) => l.port).sort()).toEqual([c.ports.control, c.ports.socks].sort());
+  });
+
+  test("the firmware's own supervised tor joins with torrcLinesForClient() and reaches the onion", async () => {
+    expect(onion).toBeDefined();
+    firmwareTor = await testnet.startFirmwareTor();
+    await waitConnected(firmwareTor, 90_000);
+    const socket = await waitReachable(viaFirmwareTor(firmwareTor), onion!, { timeoutMs: 60_000 });
+    const reply = await httpGetOver(socket, onion!);
+    socket.destroy();
+    expect(reply).toEqual({ status: 200, body: checkBody });
+    const listeners = await listenersOf([firmwareTor.pid!]);
+    expect(listeners.length).toBeGreaterThanOrEqual(2);
+    expect(listeners.filter((l) => !isLoopback(l.address))).toEqual([]);
   });
 
   test('an onion nobody publishes is reported as unreachable, naming the client and its SOCKS reply', async () => {
@@ -76,7 +95,7 @@ describe('private tor network', () => {
     expect((err as TestnetNotReadyError).node).toBe(client!.name);
     // 0xF0: descriptor not found on any HSDir (the client SocksPort has ExtendedErrors).
     expect((err as Error).message).toContain(`reach ${nowhere}:80: `);
-    expect((err as Error).message).toMatch(/reply 0xf0 \(onion descriptor not found\)/);
+    expect((err as Error).message).toMatch(/onion service descriptor not found \(SOCKS 0xF0\)/);
   });
 
   test('a malformed onion address fails with tor\'s invalid-address reply', async () => {
@@ -84,10 +103,10 @@ describe('private tor network', () => {
     const started = performance.now();
     const err = await waitReachable(client!, bad, { timeoutMs: 30_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TestnetNotReadyError);
-    // Permanent: no retries until the deadline.
+    // Permanent (SocksError.retryable is false): no retries until the deadline.
     expect(performance.now() - started).toBeLessThan(5000);
     expect((err as Error).message).toMatch(/1 attempts failed/);
-    expect((err as Error).message).toMatch(/reply 0xf6 \(onion address invalid\)/);
+    expect((err as Error).message).toMatch(/invalid onion address \(SOCKS 0xF6\)/);
   });
 
   test('a readiness timeout names the node and shows its notice log', async () => {
@@ -111,9 +130,10 @@ describe('private tor network', () => {
 
   test('stop() ends every tor by PID, frees every port and removes the temp dir', async () => {
     const { net } = testnet;
-    const pids = net.pids();
-    expect(pids.length).toBeGreaterThanOrEqual(8);
+    const pids = [...net.pids(), ...(firmwareTor?.pid ? [firmwareTor.pid] : [])];
+    expect(pids.length).toBeGreaterThanOrEqual(9);
     expect(pids.filter(alive).length).toBeGreaterThan(0);
+    await firmwareTor?.stop();
     await net.stop();
     expect(pids.filter(alive)).toEqual([]);
     expect(await listenersOf(pids)).toEqual([]);
