@@ -114,6 +114,14 @@ Napi::Value Capture::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (thread_.joinable()) throw Napi::Error::New(env, "capture already started");
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "start() takes an event callback");
+  {
+    // A capture may be started again after close().
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopThread_ = false;
+    pendingRecord_ = 0;
+    pendingStop_ = false;
+  }
+  faulted_ = false;
   try {
     pcm_.open(pcmSpec_, SND_PCM_STREAM_CAPTURE);
   } catch (const DeviceException& e) {
@@ -126,6 +134,7 @@ Napi::Value Capture::Start(const Napi::CallbackInfo& info) {
     pcm_.close();
     throw Napi::Error::New(env, e.what());
   }
+  lookahead_ = engine_->lookahead();
   const size_t frameBytes = pcmSpec_.channels * bytesPerSample(pcmSpec_.format);
   raw_.assign(pcm_.periodFrames() * frameBytes, 0);
   mono_.assign(pcm_.periodFrames(), 0);
@@ -168,7 +177,7 @@ Napi::Value Capture::Info(const Napi::CallbackInfo& info) {
   o.Set("running", Napi::Boolean::New(env, thread_.joinable()));
   o.Set("rate", Napi::Number::New(env, pcmSpec_.rate));
   o.Set("frameSamples", Napi::Number::New(env, pcmSpec_.rate / 50));
-  o.Set("lookahead", Napi::Number::New(env, engine_ ? engine_->lookahead() : 0));
+  o.Set("lookahead", Napi::Number::New(env, lookahead_));
   return o;
 }
 

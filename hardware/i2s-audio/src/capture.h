@@ -72,6 +72,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   std::atomic<uint64_t> framesCaptured_{0};
   std::atomic<uint32_t> xruns_{0};
   std::atomic<bool> faulted_{false};
+  // Read once at start: the encoder itself belongs to the capture thread.
+  int lookahead_ = 0;
 };
 
 }  // namespace i2s
