@@ -13,6 +13,8 @@ const commands: Record<string, Command> = {
   contact: { summary: 'add a contact from their card, or list contacts', load: () => import('./commands/contact.js') },
   seal: { summary: 'seal a WAV or Ogg Opus recording into a clip for a contact', load: () => import('./commands/seal.js') },
   open: { summary: 'verify a clip and write its audio as Ogg Opus', load: () => import('./commands/open.js') },
+  firstboot: { summary: 'apply the boot partition\'s Wi-Fi, hostname and SSH settings (the SD image runs it)', load: () => import('./commands/firstboot.js') },
+  selftest: { summary: 'record and encode one clip from an ALSA file PCM (checks the audio install)', load: () => import('./commands/selftest.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Stage 2 of the image build (fast, redone every build): put Torlk into a copy of the cached root.
+#   scripts/image/customize.sh ROOTDIR BOARD STAGING
+# STAGING holds what the build prepared: torlk.cjs, i2s-audio/ (the addon prebuild for the board),
+# node_modules/ (onoff and its native epoll, built for the board).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+root=${1:?rootdir}
+board=${2:?board}
+staging=${3:?staging dir}
+# shellcheck source=board.sh
+. "$here/board.sh" "$board"
+step() { echo "customize: $*" >&2; }
+in_root() { chroot "$root" "$@"; }
+
+step "system files (units, fstab, network, journald, udev, presets)"
+cp -a "$here/overlay/." "$root/"
+chown -R 0:0 "$root/etc/systemd" "$root/usr/lib/torlk" "$root/etc/udev/rules.d" "$root/etc/ssh/sshd_config.d"
+
+step "the torlk user (groups gpio and audio) and the data directory mount point"
+in_root getent group gpio >/dev/null || in_root groupadd --system gpio
+in_root getent passwd torlk >/dev/null ||
+  in_root useradd --system --user-group --home-dir /var/lib/torlk --no-create-home --shell /usr/sbin/nologin --groups gpio,audio torlk
+mkdir -p "$root/var/lib/torlk" "$root/boot/firmware"
+
+step "firmware under /opt/torlk"
+rm -rf "$root/opt/torlk"
+mkdir -p "$root/opt/torlk"
+cp "$staging/torlk.cjs" "$root/opt/torlk/torlk.cjs"
+cp -a "$staging/i2s-audio" "$staging/node_modules" "$root/opt/torlk/"
+cp "$repo/hardware/image.md" "$root/opt/torlk/README-image.md" 2>/dev/null || true
+printf '#!/bin/sh\nexec /usr/bin/node /opt/torlk/torlk.cjs "$@"\n' >"$root/usr/local/bin/torlk"
+chmod 0755 "$root/usr/local/bin/torlk"
+chown -R 0:0 "$root/opt/torlk"
+chmod -R u=rwX,go=rX "$root/opt/torlk"
+
+step "services: torlk on, system tor and SSH off, no apt timers on a read-only root"
+systemctl --root="$root" enable torlk.service torlk-firstboot.service torlk-clock.service torlk-clock-save.timer \
+  systemd-networkd.service systemd-resolved.service systemd-timesyncd.service >&2
+systemctl --root="$root" disable tor.service ssh.service ssh.socket >&2 2>/dev/null || true
+systemctl --root="$root" mask tor.service >&2
+for t in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer; do
+  systemctl --root="$root" disable "$t" >&2 2>/dev/null || true
+done
+# wpa_supplicant@wlan0 is enabled by first boot once there is a network to join.
+systemctl --root="$root" disable wpa_supplicant.service >&2 2>/dev/null || true
+# ConditionFirstBoot stays usable, and sshd-keygen is handled by torlk-firstboot.
+echo uninitialized >"$root/etc/machine-id"
+rm -f "$root"/etc/ssh/ssh_host_*
+# The clock never starts before the build (systemd moves it to this file's mtime at boot).
+touch "$root/usr/lib/clock-epoch"
+
+step "boot partition: config.txt hardware lines, read-only root, torlk.toml template"
+fw=$root/boot/firmware
+sed -i 's/\(^\| \)rw\( \|$\)/\1ro\2/' "$fw/cmdline.txt"
+grep -q ' ro ' "$fw/cmdline.txt" || { echo "customize: cannot make the root read-only in cmdline.txt: $(cat "$fw/cmdline.txt")" >&2; exit 1; }
+if ! grep -q 'Torlk hardware' "$fw/config.txt"; then
+  { echo; cat "$repo/hardware/design/config.txt"; } >>"$fw/config.txt"
+fi
+cp "$here/boot/torlk.toml" "$fw/torlk.toml"
