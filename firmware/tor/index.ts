@@ -44,8 +44,30 @@ export async function publishOnion(options: PublishOnionOptions): Promise<{ addr
   return { address: service.address, service };
 }
 
+// Client-auth keys given to each tor, so they can be given again: tor forgets them on restart and
+// also on SIGNAL NEWNYM (it purges non-permanent client auth with the rest of its onion state).
+const clientAuthKeys = new WeakMap<TorInstance, Map<string, Uint8Array>>();
+
 /** Gives tor our client-auth key for a contact's onion, now and after every restart. */
 export async function addClientAuth(tor: TorInstance, onionAddress: string, privateKey: Uint8Array): Promise<void> {
   await addClientAuthOnce(tor.control, onionAddress, privateKey);
-  await tor.onReady((control) => addClientAuthOnce(control, onionAddress, privateKey), false);
+  let keys = clientAuthKeys.get(tor);
+  if (!keys) {
+    const fresh = new Map<string, Uint8Array>();
+    clientAuthKeys.set(tor, (keys = fresh));
+    await tor.onReady(async (control) => {
+      for (const [onion, key] of fresh) await addClientAuthOnce(control, onion, key);
+    }, false);
+  }
+  keys.set(onionAddress, privateKey);
+}
+
+/**
+ * SIGNAL NEWNYM: new circuits and a cold onion-service state (fresh descriptors and intro points),
+ * the remedy for a stalled rendezvous. Re-adds the client-auth keys NEWNYM throws away.
+ */
+export async function newCircuits(tor: TorInstance): Promise<void> {
+  const control = tor.control;
+  await control.command('SIGNAL NEWNYM');
+  for (const [onion, key] of clientAuthKeys.get(tor) ?? []) await addClientAuthOnce(control, onion, key);
 }

@@ -1,0 +1,136 @@
+// Two firmware tors on the private Tor network (scripts/testnet, one network for this file):
+// A publishes its onion with client auth for B; B connects through its SOCKS port and gets an HTTP
+// reply; C, without the key, is refused with tor's extended code 0xF4; A's tor is SIGKILLed, the
+// supervisor restarts it and the service comes back at the same address.
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addClientAuth,
+  generateClientAuthKeyPair,
+  ledPatternFor,
+  newCircuits,
+  publishOnion,
+  SocksError,
+  socksConnect,
+  startTor,
+  OnionService,
+  type TorInstance,
+  type TorLedPattern,
+} from '../../firmware/tor/index.js';
+import { loadOrCreateOnionKey } from '../../firmware/tor/onion-key.js';
+import { useTestnet } from '../support/testnet.js';
+
+const testnet = useTestnet();
+const root = mkdtempSync(join(tmpdir(), 'torlk-tor-onion-'));
+const tors: TorInstance[] = [];
+let server: http.Server;
+let localPort = 0;
+let a: TorInstance, b: TorInstance, c: TorInstance;
+let service: OnionService;
+let address = '';
+const ledA: TorLedPattern[] = [];
+const bKeys = generateClientAuthKeyPair();
+
+async function firmwareTor(name: string): Promise<TorInstance> {
+  const tor = await startTor({ dataDir: join(root, name), extraConfig: testnet.net.torrcLinesForClient() });
+  tors.push(tor);
+  return tor;
+}
+
+/** GET / through `tor`, retrying while the failure is retryable (descriptor not yet on the HSDirs...). */
+async function getThrough(tor: TorInstance, deadlineMs = 90_000): Promise<string> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    let socket: net.Socket;
+    try {
+      socket = await socksConnect({ socksPort: tor.socksPort!, host: address, port: 80, timeoutMs: 30_000 });
+    } catch (err) {
+      if (err instanceof SocksError && err.retryable && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      throw err;
+    }
+    return new Promise((resolve, reject) => {
+      const req = http.get({ createConnection: () => socket, host: address, path: '/' }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(`${res.statusCode} ${body}`));
+      });
+      req.on('error', reject);
+    });
+  }
+}
+
+beforeAll(async () => {
+  server = http.createServer((_req, res) => res.end('torlk receiver'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  localPort = (server.address() as net.AddressInfo).port;
+  a = await firmwareTor('a');
+  a.status.subscribe((s) => {
+    const p = ledPatternFor(s);
+    if (ledA.at(-1) !== p) ledA.push(p);
+  });
+  [b, c] = await Promise.all([firmwareTor('b'), firmwareTor('c')]);
+  await Promise.all([a, b, c].map((t) => t.status.waitFor((s) => s.state === 'connected')));
+});
+
+afterAll(async () => {
+  await Promise.all(tors.map((t) => t.stop()));
+  server?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('firmware tors on the private network', () => {
+  it('bootstrap events drive the LED from tor-starting to connected', () => {
+    expect(ledA[0]).toBe('tor-starting');
+    expect(ledA.at(-1)).toBe('connected');
+    expect(a.socksPort).toBeGreaterThan(0);
+  });
+
+  it('A publishes its onion with client auth for B; B connects and gets an HTTP reply', async () => {
+    const key = await loadOrCreateOnionKey(join(root, 'a-onion-key.pem'));
+    // Listen before publishing so the first UPLOADED cannot be missed.
+    const uploaded = new OnionService({ key, localPort, authorizedClients: [bKeys.publicKey] }).waitForUpload(a.control, 120_000);
+    ({ address, service } = await publishOnion({ tor: a, key, localPort, authorizedClients: [bKeys.publicKey] }));
+    expect(address).toBe(`${key.serviceId}.onion`);
+    await uploaded;
+    await addClientAuth(b, address, bKeys.privateKey);
+    expect(await getThrough(b)).toBe('200 torlk receiver');
+  });
+
+  it('C, without the key, is refused with a typed permanent error (0xF4)', async () => {
+    let err: unknown;
+    const until = Date.now() + 60_000;
+    for (;;) {
+      err = await socksConnect({ socksPort: c.socksPort!, host: address, port: 80, timeoutMs: 30_000 }).then(
+        (s) => (s.destroy(), undefined),
+        (e: unknown) => e,
+      );
+      if (!(err instanceof SocksError && err.retryable && Date.now() < until)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(err).toBeInstanceOf(SocksError);
+    expect(err).toMatchObject({ failure: 'reply', code: 0xf4, retryable: false });
+    expect(String(err)).toMatch(/requires client authorization.*0xF4/);
+  });
+
+  it('when A’s tor is SIGKILLed, the supervisor restarts it and the service returns at the same address', async () => {
+    const oldPid = a.pid!;
+    const restarted = a.nextReady();
+    ledA.length = 0;
+    process.kill(oldPid, 'SIGKILL');
+    await restarted;
+    expect(a.pid).not.toBe(oldPid);
+    expect(ledA).toContain('tor-error');
+    await a.status.waitFor((s) => s.state === 'connected');
+    expect((await a.control.getInfo('onions/detached')).get('onions/detached')).toContain(service.serviceId);
+    // B still holds the old descriptor and intro points; a new identity makes it fetch the new ones.
+    await newCircuits(b); // also re-adds B's client-auth key, which NEWNYM purges
+    expect(await getThrough(b, 120_000)).toBe('200 torlk receiver');
+  });
+});
