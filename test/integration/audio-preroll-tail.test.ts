@@ -9,6 +9,9 @@ import { concat } from '../fixtures/audio/signal-measures.js';
 import { makeTempDir, writeS16, type TempDir } from '../fixtures/audio/speech-fixture.js';
 
 const PERIOD = 320;
+// Slack for the JS thread being descheduled between reading the frame counter and the call, when
+// the whole suite shares two cores.
+const SLACK = 4 * PERIOD;
 let dir: TempDir;
 let counter: string;
 
@@ -49,9 +52,9 @@ describe('pre-roll and tail', () => {
       const first = indexOf(pcm[0]!);
       const last = indexOf(pcm[pcm.length - 1]!);
       expect(atRecord - first).toBeGreaterThanOrEqual(6400);
-      expect(atRecord - first).toBeLessThanOrEqual(6400 + 2 * PERIOD);
+      expect(atRecord - first).toBeLessThanOrEqual(6400 + SLACK);
       expect(last + 1 - atStop).toBeGreaterThanOrEqual(3200 - PERIOD);
-      expect(last + 1 - atStop).toBeLessThanOrEqual(3200 + 2 * PERIOD);
+      expect(last + 1 - atStop).toBeLessThanOrEqual(3200 + SLACK);
 
       // A clip right after must not repeat audio the first one carried.
       which = 1;

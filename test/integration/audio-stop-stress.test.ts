@@ -69,7 +69,7 @@ describe('stop from inside the callback', () => {
       const t0 = performance.now();
       await mic.close();
       await mic.close();
-      expect(performance.now() - t0).toBeLessThan(200);
+      expect(performance.now() - t0).toBeLessThan(500); // one 20 ms period, plus a loaded machine
       if (rec) await expect(rec.stop()).rejects.toMatchObject({ code: 'closed' });
     }
   });
