@@ -11,6 +11,7 @@
         "src/opus-codec.cc",
         "src/capture.cc",
         "src/capture-engine.cc",
+        "src/capture-events.cc",
         "src/player.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
