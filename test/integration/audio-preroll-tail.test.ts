@@ -86,6 +86,28 @@ describe('pre-roll and tail', () => {
     }
   });
 
+  it('ends a recording at the end of the simulated input, and later ones at once', async () => {
+    const short = writeS16(join(dir.path, 'short.raw'), new Int16Array(16000 * 0.5).fill(1000));
+    const mic = createSimMicrophone({ infile: short, settleMs: 0, highPass: false });
+    try {
+      await mic.open();
+      const rec = mic.record();
+      const got = collect(rec);
+      const summary = await rec.stop();
+      expect(summary.samples).toBeGreaterThanOrEqual(3200); // at least the tail
+      await got.done;
+      await sleep(600);
+      expect(mic.stats().ended).toBe(true);
+      expect(mic.stats().framesCaptured).toBe(8000); // not one stale frame past the file
+      const late = mic.record();
+      const packets = await collect(late).done;
+      expect(packets).toHaveLength(0);
+      expect(await late.stop()).toEqual({ samples: 0, packets: 0, xruns: 0 });
+    } finally {
+      await mic.close();
+    }
+  });
+
   it('rejects pre-roll, tail and settle times out of range', () => {
     expect(() => createSimMicrophone({ infile: counter, preRollMs: -1 })).toThrow(/preRollMs/);
     expect(() => createSimMicrophone({ infile: counter, tailMs: 10001 })).toThrow(/tailMs/);
