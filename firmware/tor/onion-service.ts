@@ -37,6 +37,7 @@ export class OnionService {
     if (options.authorizedClients.length === 0) {
       throw new TypeError('an onion service needs at least one authorised contact (restricted discovery is always on)');
     }
+    for (const client of options.authorizedClients) encodeClientAuthPublicKey(client); // TypeError on a bad key, now rather than at publish
     this.address = `${options.key.serviceId}.onion`;
     this.powSupported = options.powDefenses ?? true;
   }
@@ -103,7 +104,8 @@ export class OnionService {
       `Port=${virtualPort},127.0.0.1:${this.options.localPort}`,
       ...this.options.authorizedClients.map((k) => `ClientAuthV3=${encodeClientAuthPublicKey(k)}`),
     ];
-    const reply = await control.command(parts.join(' '), [addOnionKeyBlob(this.options.key)]);
+    // Tor echoes an undecodable key in its error; the base64 part is the secret to blank out.
+    const reply = await control.command(parts.join(' '), [Buffer.from(this.options.key.expandedKey).toString('base64')]);
     const serviceId = replyKeyValues(reply).get('ServiceID');
     if (serviceId !== this.serviceId) {
       throw new TorError(`tor published ${serviceId ?? 'nothing'} but our key derives ${this.serviceId}`);

@@ -10,40 +10,17 @@ import { authenticate, safeCookieHashes, parseProtocolInfo } from '../../firmwar
 import { ControlConnection, type ControlEvent } from '../../firmware/tor/control-connection.js';
 import { ControlReplyParser } from '../../firmware/tor/control-reply-parser.js';
 import { ControlClosedError, ControlProtocolError, ControlReplyError, TorAuthError } from '../../firmware/tor/errors.js';
+import { scriptedControlPeer, type Script, type ScriptedPeer } from '../fixtures/tor/scripted-control-peer.js';
 
-type Script = (line: string, socket: net.Socket) => string | undefined;
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-async function scriptedTor(script: Script): Promise<{ control: ControlConnection; received: string[]; peer: () => net.Socket }> {
-  const received: string[] = [];
-  let peerSocket: net.Socket | undefined;
-  const server = net.createServer((socket) => {
-    peerSocket = socket;
-    let buf = '';
-    socket.on('data', (d) => {
-      buf += d.toString('utf8');
-      let i: number;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        received.push(line);
-        const out = script(line, socket);
-        if (out !== undefined) socket.write(out.replace(/\n/g, '\r\n'));
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  const control = await ControlConnection.connect({ port });
-  cleanups.push(() => {
-    void control.close();
-    peerSocket?.destroy();
-    server.close();
-  });
-  return { control, received, peer: () => peerSocket! };
+async function scriptedTor(script: Script): Promise<ScriptedPeer> {
+  const peer = await scriptedControlPeer(script);
+  cleanups.push(() => peer.close());
+  return peer;
 }
 
 describe('ControlConnection', () => {
