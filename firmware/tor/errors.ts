@@ -84,7 +84,9 @@ export class OnionKeyError extends TorError {
 // The most useful line is the newest specific warning (e.g. "Could not bind ..."), not tor's
 // generic closing "[err] Reading config failed--see warnings above." nor harmless start-up noise.
 function pickReason(lines: readonly string[]): string | undefined {
-  const useful = lines.filter((l) => !/running Tor as root/i.test(l));
-  const generic = /see warnings above|Failed to parse\/validate config|Reading config failed/i;
+  const useful = lines
+    .filter((l) => !/running Tor as root/i.test(l))
+    .map((l) => l.replace(/^Failed to parse\/validate config: /, '').replace(/\s+Failing\.$/, ''));
+  const generic = /see warnings above|^Failed to bind one of the listener ports/i;
   return [...useful].reverse().find((l) => !generic.test(l)) ?? useful[useful.length - 1];
 }

@@ -1,14 +1,15 @@
 // The supervisor, control client, authentication and onion publishing against a real, lone tor
 // with DisableNetwork 1: no network is needed, and nothing leaves the machine (everything the
 // tests check works before bootstrap). The private-network tests are in tor-onion.test.ts.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { addClientAuth, generateClientAuthKeyPair, publishOnion, startTor, type TorInstance } from '../../firmware/tor/index.js';
 import { ControlConnection } from '../../firmware/tor/control-connection.js';
-import { TorBinaryMissingError, TorPortInUseError } from '../../firmware/tor/errors.js';
+import { TorBinaryMissingError, TorExitedError, TorPortInUseError, TorStartTimeoutError } from '../../firmware/tor/errors.js';
 import { loadOrCreateOnionKey } from '../../firmware/tor/onion-key.js';
 import { TorSupervisor } from '../../firmware/tor/tor-supervisor.js';
 import type { TorStatus } from '../../firmware/tor/tor-status.js';
@@ -164,5 +165,28 @@ describe('supervised tor (lone, DisableNetwork)', () => {
     expect(err).toBeInstanceOf(TorPortInUseError);
     expect(err).toMatchObject({ address: `127.0.0.1:${port}`, exitCode: 1 });
     expect(String(err)).toContain(`tor exited with code 1: Could not bind to 127.0.0.1:${port}: Address already in use`);
+  });
+  it('a bad torrc option gives TorExitedError with tor’s own complaint', async () => {
+    const tor = new TorSupervisor({ dataDir: dataDir(), extraConfig: ['NoSuchOption 1'] });
+    const err = await tor.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TorExitedError);
+    expect(String(err)).toMatch(/tor exited with code 1: .*NoSuchOption/);
+  });
+
+  it('tightens an existing DataDirectory to mode 0700 before starting tor', async () => {
+    const dir = dataDir();
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    await start({ dataDir: dir });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('a binary that never opens a control port gives TorStartTimeoutError and is stopped', async () => {
+    const fake = join(root, `silent-tor-${n++}`);
+    writeFileSync(fake, '#!/bin/sh\nexec sleep 120\n', { mode: 0o755 });
+    const tor = new TorSupervisor({ dataDir: dataDir(), torBinary: fake, startTimeoutMs: 300 });
+    await expect(tor.start()).rejects.toThrow(TorStartTimeoutError);
+    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(fake));
+    expect(left).toEqual([]);
   });
 });
