@@ -6,7 +6,6 @@
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const wanted = process.argv.slice(2);
@@ -19,7 +18,9 @@ if (files.length === 0) {
   process.exit(2);
 }
 
-const work = mkdtempSync(join(tmpdir(), 'torlk-bench-'));
+// Bundles go inside the repo so the packages left external resolve from its node_modules.
+mkdirSync('node_modules/.cache', { recursive: true });
+const work = mkdtempSync(join('node_modules/.cache', 'torlk-bench-'));
 const sections = [];
 let failed = 0;
 try {
