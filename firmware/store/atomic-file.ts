@@ -60,7 +60,7 @@ export async function syncDir(dir: string, fs: AtomicFs = realFs): Promise<void>
 export async function writeFileAtomic(
   path: string,
   data: Uint8Array | string,
-  options: { mode?: number; fs?: AtomicFs } = {},
+  options: { mode?: number; fs?: AtomicFs; /** false: the caller fsyncs the directory once for several files. */ syncDir?: boolean } = {},
 ): Promise<void> {
   const fs = options.fs ?? realFs;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -79,7 +79,7 @@ export async function writeFileAtomic(
     }
     await fs.rename(temp, path);
     created = false;
-    await syncDir(dir, fs);
+    if (options.syncDir !== false) await syncDir(dir, fs);
   } catch (err) {
     if (created) await fs.unlink(temp).catch(() => undefined);
     if (isNoSpace(err)) throw new DiskFullError(path, bytes.length);

@@ -1,8 +1,9 @@
-// Received clips, kept encrypted at rest: the stored file is the sealed clip exactly as it arrived,
-// which is a standard age file to this device's own key (`age -d -i <identity>` opens it). Beside
-// it, a small JSON record (who, when, the receipt we signed) and, once played, a `.played` marker.
-// Each write is atomic, and the record is written after the clip, so its presence means "committed":
-// a crash in between leaves an orphan clip that is swept at open (the sender got no receipt and retries).
+// Received clips, kept encrypted at rest: the stored file is the sealed clip as a standard age file
+// to this device's own key (`age -d -i <identity>` opens it). Beside it, a small JSON record (who,
+// when, the receipt we signed) and, once played, a `.played` marker. Clip and record are written
+// atomically and made durable by one directory fsync before the receipt is sent; at open, a record
+// whose clip is missing (and was never played) or a clip without a record is a crash in between and
+// is swept: no receipt went out, so the sender retries.
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createLog } from '../log.js';
 import type { InboundClip } from '../transport/clip-opener.js';
 import type { SignedReceipt } from '../transport/receipt.js';
-import { isTempName, removeFileDurably, writeFileAtomic, type AtomicFs } from './atomic-file.js';
+import { isTempName, removeFileDurably, syncDir, writeFileAtomic, type AtomicFs } from './atomic-file.js';
 
 const log = createLog('inbox');
 
@@ -82,6 +83,12 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
         log.error('unreadable inbox record, ignored', { file: name, err });
         continue;
       }
+      if (!entry.hasAudio && !entry.played) {
+        // Crash between the two renames and the directory fsync: no receipt went out, the sender retries.
+        log.warn('removing uncommitted inbox record', { file: name });
+        await this.forget(key);
+        continue;
+      }
       if (entry.createdAt < cutoff && entry.played) {
         await this.forget(key);
         continue;
@@ -144,11 +151,19 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       hasAudio: true,
     };
     const fsOpt = this.opts.fs ? { fs: this.opts.fs } : {};
-    await writeFileAtomic(this.path(key, 'clip'), sealed, fsOpt);
     const { played: _p, hasAudio: _h, key: _k, ...record } = entry;
+    // Both files in parallel, then one directory fsync for both renames: the receipt goes out only
+    // after it, and at open a record without its clip (and never played) counts as uncommitted.
+    const writes = await Promise.allSettled([
+      writeFileAtomic(this.path(key, 'clip'), sealed, { ...fsOpt, syncDir: false }),
+      writeFileAtomic(this.path(key, 'json'), JSON.stringify(record), { ...fsOpt, syncDir: false }),
+    ]);
+    const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     try {
-      await writeFileAtomic(this.path(key, 'json'), JSON.stringify(record), fsOpt);
+      if (failed) throw failed.reason;
+      await syncDir(this.opts.dir, this.opts.fs);
     } catch (err) {
+      await removeFileDurably(this.path(key, 'json')).catch(() => undefined);
       await removeFileDurably(this.path(key, 'clip')).catch(() => undefined);
       throw err;
     }

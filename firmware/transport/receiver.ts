@@ -165,6 +165,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     );
     writer.closed.catch(() => undefined);
     let bytesRead = 0;
+    let bodyEndedAt = 0;
     let idle: NodeJS.Timeout | undefined;
     type Outcome = 'ended' | 'oversized' | 'timeout' | 'truncated' | 'opener-failed';
     try {
@@ -188,6 +189,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
           );
         });
         req.on('end', () => {
+          bodyEndedAt = performance.now();
           clearTimeout(idle);
           writer.close().then(
             () => resolve('ended'),
@@ -214,11 +216,14 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       }
       const r = await result;
       if ('err' in r) throw r.err;
+      const openedAt = performance.now();
       const done = commitChain.then(() => commit(r.opened));
       commitChain = done.catch(() => undefined);
       const { entry, duplicate } = await done;
+      // Timings after the last body byte: what the receiver adds to release-to-delivered.
       log.info(duplicate ? 'duplicate upload, original receipt returned' : 'clip stored', {
         clipId: entry.clipId, from: entry.senderName, channel: entry.channel, sequence: entry.sequence, bytes: bytesRead,
+        verifyMs: Math.round((openedAt - bodyEndedAt) * 10) / 10, storeMs: Math.round((performance.now() - openedAt) * 10) / 10,
       });
       reply(res, entry.receipt, duplicate);
       events.emit(duplicate ? 'duplicate' : 'clip', entry);

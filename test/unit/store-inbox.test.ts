@@ -94,6 +94,7 @@ describe('Inbox', () => {
     const a = await add(inbox);
     await writeFile(join(dir, '.tmp-x.clip.abc'), 'partial');
     await writeFile(join(dir, `${'e'.repeat(32)}.clip`), 'orphan: crash between clip and record');
+    await writeFile(join(dir, `${'d'.repeat(32)}.json`), JSON.stringify({ clipId: 'x', senderKey: 'k', sequence: 1, createdAt: Date.now() }));
     const reopened = await Inbox.open({ dir });
     expect(reopened.entries().map((e) => e.clipId)).toEqual([a.clipId]);
     expect((await readdir(dir)).sort()).toEqual([`${inboxKey(a.clipId)}.clip`, `${inboxKey(a.clipId)}.json`]);

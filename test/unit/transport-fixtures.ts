@@ -84,6 +84,7 @@ export async function startTestReceiver(opts: {
   limits?: Partial<ReceiverLimits>;
   fs?: AtomicFs;
   channels?: Record<string, readonly Party[]>;
+  port?: number;
 }): Promise<TestReceiver> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'torlk-rx-')));
   const inbox = await Inbox.open({ dir: join(dir, 'inbox'), ...(opts.fs ? { fs: opts.fs } : {}) });
@@ -94,6 +95,7 @@ export async function startTestReceiver(opts: {
     policy: (channel, key) => (channels[channel] ?? []).some((p) => p.signing.id === key),
     signer: opts.me.signing,
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
   });
   return {
     receiver,

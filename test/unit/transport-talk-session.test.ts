@@ -105,9 +105,12 @@ describe('TalkSession', () => {
     const clipId = randomBytes(16).toString('hex');
     const dir = join(root, 'a3');
     const { session, stored, outbox } = await talk(dir, clipId);
+    // Power cut the moment the clip is persisted for both recipients, before any receipt is processed.
+    let queued = 0;
+    outbox.on('queued', () => {
+      if (++queued === 2) cpSync(dir, `${dir}-crashed`, { recursive: true });
+    });
     const { outcomes } = await session.release(stored);
-    // Power cut right after release: the disk as it is now (clip persisted, receipts not yet back).
-    cpSync(dir, `${dir}-crashed`, { recursive: true });
     expect((await outcomes).map((o) => o.via)).toEqual(['streamed', 'streamed']);
     await outbox.stop();
     expect(bobRx.inbox.get(clipId)).toBeDefined();
