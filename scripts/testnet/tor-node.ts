@@ -133,6 +133,11 @@ export class TorNode extends EventEmitter {
     this.emit('change');
   }
 
+  /** Resolves true once tor has exited, or false if it is still running after `ms`. */
+  async exitWithin(ms: number): Promise<boolean> {
+    return Promise.race([this.exitedPromise.then(() => true), delay(ms, false)]);
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Idempotent. */
   async stop(graceMs = 3000): Promise<void> {
     // Escalation matters: in the planning runs a relay logged "exiting cleanly" and then hung on a futex.
@@ -140,6 +145,12 @@ export class TorNode extends EventEmitter {
     await this.exitedPromise;
     await this.control?.close();
   }
+}
+
+/** Tor's own warnings and errors from start-up (or its last lines if it printed none). */
+function startFailureLines(output: readonly string[]): string {
+  const errors = output.filter((l) => /\[(err|warn)\]/.test(l));
+  return (errors.length ? errors : output).slice(-8).join('\n');
 }
 
 /** Writes the torrc, spawns tor, waits for its control port and takes ownership of it. */
@@ -160,6 +171,7 @@ export async function launchTorNode(spec: TorNodeSpec): Promise<TorNode> {
   trackPid(spawned.pid);
   const node = new TorNode(spec, spawned, output);
   const wanted = `Opened Control listener connection (ready) on 127.0.0.1:${spec.ports.control}`;
+  let timer: NodeJS.Timeout | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     let partial = '';
     const onData = (d: Buffer) => {
@@ -173,28 +185,23 @@ export async function launchTorNode(spec: TorNodeSpec): Promise<TorNode> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code, signal) => {
-      const errors = output.filter((l) => /\[(err|warn)\]/.test(l));
-      reject(new TorStartError(spec.nickname, `exited with ${signal ?? `code ${code}`}`, (errors.length ? errors : output).slice(-8).join('\n')));
-    });
+    child.once('exit', (code, signal) => reject(new TorStartError(spec.nickname, `exited with ${signal ?? `code ${code}`}`, startFailureLines(output))));
     const timeoutMs = spec.startTimeoutMs ?? 30_000;
-    setTimeout(() => reject(new TorStartError(spec.nickname, `no control port after ${timeoutMs / 1000} s`, output.slice(-8).join('\n'))), timeoutMs).unref();
+    timer = setTimeout(() => reject(new TorStartError(spec.nickname, `no control port after ${timeoutMs / 1000} s`, startFailureLines(output))), timeoutMs);
   });
   try {
     await ready;
     // Tor opens its control listener before its other ports, so a taken SocksPort makes it exit while
     // the harness is connecting: the exit, with tor's own reason, is the error to report then.
     await node.attachControl().catch(async (e: unknown) => {
-      const exited = await Promise.race([new Promise((r) => child.once('exit', r)).then(() => true), delay(1000, false)]);
-      if (exited || node.exited) {
-        const errors = output.filter((l) => /\[(err|warn)\]/.test(l));
-        throw new TorStartError(spec.nickname, `exited with code ${node.exitCode ?? child.exitCode}`, (errors.length ? errors : output).slice(-8).join('\n'));
-      }
+      if (await node.exitWithin(1000)) throw new TorStartError(spec.nickname, `exited with code ${node.exitCode}`, startFailureLines(output));
       throw e;
     });
   } catch (e) {
     await node.stop(1000);
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
   log.debug('tor started', { node: node.name, role: node.role, pid: node.pid, ports: spec.ports });
   return node;
