@@ -53,7 +53,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const net = await startTestnet({ ...counts, ...(values.dir ? { dir: values.dir } : {}) });
   const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
     const onSignal = () => {
+      // Ctrl-C reaches node both directly and forwarded by the run script as SIGTERM.
+      if (stopping) return;
+      stopping = true;
       process.stderr.write('testnet: stopping\n');
       net.stop().then(resolve, resolve);
     };
