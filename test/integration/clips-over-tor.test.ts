@@ -3,16 +3,17 @@
 // store-and-forward while bob is offline, tor killed mid-upload, and a sender SIGKILLed right
 // after recording. Each clip must be stored exactly once at bob.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { build } from 'esbuild';
 import { useTestnet, startClientTor, startOnionServiceTor, waitReachable, type TorNode, type OnionServiceNode } from '../support/testnet.js';
-import { makeOgg, makeParty, sealWire, startTestReceiver, type Party, type TestReceiver } from '../unit/transport-fixtures.js';
+import { makeOgg, makeParty, seal, sealWire, startTestReceiver, type Party, type TestReceiver } from '../unit/transport-fixtures.js';
 import { torConnector } from '../../firmware/transport/tor-connector.js';
-import { uploadClip, type Recipient } from '../../firmware/transport/sender.js';
+import { DeliveryError, uploadClip, type Recipient } from '../../firmware/transport/sender.js';
+import { inboxKey } from '../../firmware/store/inbox.js';
 import { TalkSession } from '../../firmware/transport/talk-session.js';
 import { Outbox } from '../../firmware/store/outbox.js';
 import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
@@ -21,7 +22,7 @@ import { setLogLevel, setLogSink } from '../../firmware/log.js';
 
 const tn = useTestnet();
 let work: string;
-let alice: Party, bob: Party;
+let alice: Party, bob: Party, carol: Party, dave: Party;
 let ogg: Uint8Array;
 let rx: TestReceiver;
 let rxPort = 0;
@@ -34,7 +35,14 @@ const connector = torConnector({ socksPort: () => client.ports.socks!, timeoutMs
 const fastRetry = { baseMs: 300, maxMs: 1500, factor: 2, jitter: 0.5 };
 
 async function startBob(): Promise<void> {
-  rx = await startTestReceiver({ me: bob, contacts: [alice], dir: join(work, 'bob'), ...(rxPort ? { port: rxPort } : {}) });
+  rx = await startTestReceiver({
+    me: bob,
+    contacts: [alice, dave],
+    channels: { family: [alice], work: [dave] },
+    dir: join(work, 'bob'),
+    limits: { maxBytes: 256 * 1024 },
+    ...(rxPort ? { port: rxPort } : {}),
+  });
   rxPort = rx.receiver.port;
   rx.receiver.events.on('rejected', (r) => rejections.push(r));
 }
@@ -49,7 +57,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'torlk-clips-tor-'));
-  [alice, bob] = (await Promise.all(['alice', 'bob'].map(makeParty))) as [Party, Party];
+  [alice, bob, carol, dave] = (await Promise.all(['alice', 'bob', 'carol', 'dave'].map(makeParty))) as [Party, Party, Party, Party];
   ogg = await makeOgg(3);
   await startBob();
   [service, client] = await Promise.all([startOnionServiceTor(tn.net, rxPort), startClientTor(tn.net)]);
@@ -130,6 +138,45 @@ describe('clips over the private Tor network', () => {
         `clip ${stored.length} bytes for 3 s of audio\n`,
     );
     await outbox.stop();
+  });
+
+  it('refuses replayed, tampered, unknown-sender, wrong-channel, oversized, truncated and garbage uploads, each with its own status, and keeps serving', async () => {
+    const send = (body: Uint8Array) => uploadClip({ connector, recipient: bobAt, body }).then(() => 200, (e: DeliveryError) => `${e.status} ${e.reason}`);
+    const before = rx.inbox.entries().length;
+    const first = await seal({ from: alice, to: [bob], ogg, sequence: 424242 });
+    expect(await send(first.sealed)).toBe(200);
+    const replay = await seal({ from: alice, to: [bob], ogg, sequence: 424242 });
+    const tampered = Uint8Array.from((await seal({ from: alice, to: [bob], ogg })).sealed);
+    tampered[tampered.length >> 1]! ^= 0x20;
+    const wire = await sealWire({ from: alice, to: [bob], ogg });
+    const results = {
+      replay: await send(replay.sealed),
+      tampered: await send(tampered),
+      unknownSender: await send((await seal({ from: carol, to: [bob], ogg })).sealed),
+      wrongChannel: await send((await seal({ from: alice, to: [bob], ogg, channel: 'work' })).sealed),
+      oversized: await send(new Uint8Array(300 * 1024)),
+      truncated: await send(Buffer.concat(wire.frames.slice(0, -1))),
+      garbage: await send(randomBytes(2000)),
+    };
+    expect(results).toEqual({
+      replay: '409 replay',
+      tampered: '422 tampered',
+      unknownSender: '401 unknown-sender',
+      wrongChannel: '403 wrong-channel',
+      oversized: '413 oversized',
+      truncated: '400 truncated',
+      garbage: '415 garbage',
+    });
+    expect(rx.inbox.entries().length).toBe(before + 1);
+    // Still serving, and what it stored is a standard age file that opens to a valid Ogg Opus stream.
+    const good = await seal({ from: alice, to: [bob], ogg });
+    expect(await send(good.sealed)).toBe(200);
+    const idFile = join(work, 'bob-age.key');
+    await writeFile(idFile, bob.ageIdentity + '\n', { mode: 0o600 });
+    const storedFile = join(rx.dir, 'inbox', `${inboxKey(good.header.clipId)}.clip`);
+    const ogg2 = join(work, 'received.ogg');
+    execFileSync('age', ['-d', '-i', idFile, '-o', ogg2, storedFile]);
+    expect(execFileSync('opusinfo', [ogg2]).toString()).toMatch(/Playback length: 0m:0[23]/);
   });
 
   it('B offline while A talks: queued, then delivered when B comes back', async () => {
