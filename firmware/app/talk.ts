@@ -1,0 +1,110 @@
+// One press of the talk button, from microphone to wire: Opus packets from the Recording go into the
+// streaming Ogg writer, its pages into the clip sealer, and the sealer's wire bytes into the
+// TalkSession's live uploads — all while the user is still talking. At the end it yields the sealed
+// clip as a standard age file, which the caller hands to TalkSession.release (the outbox).
+import { OggOpusWriter } from '../audio/ogg-opus-writer.js';
+import { createClipSealStream } from '../clip/clip-seal-stream.js';
+import type { ClipHeader, ClipSigner } from '../clip/clip-types.js';
+import type { Recording, RecordingSummary } from '../../hardware/microphone.js';
+import type { TalkSession } from '../transport/talk-session.js';
+
+export interface TalkOptions {
+  readonly recording: Recording;
+  readonly session: TalkSession;
+  readonly clipId: string;
+  readonly channel: string;
+  readonly signer: ClipSigner;
+  /** age recipients (`age1...`) of everyone on the channel. */
+  readonly recipients: readonly string[];
+  /** The next per-sender sequence number (persisted before it is used). */
+  readonly sequence: () => Promise<number>;
+  /** Wall-clock time of the press (the clip's created-at). */
+  readonly createdAt: number;
+}
+
+export interface TalkResult {
+  readonly header: ClipHeader;
+  /** The clip as a standard age file, for the outbox and `age -d`. */
+  readonly stored: Uint8Array;
+  readonly summary: RecordingSummary;
+  /** Wire bytes handed to each live upload. */
+  readonly wireBytes: number;
+}
+
+/** The recording ended before release (microphone fault, or an empty recording). */
+export class TalkFailedError extends Error {
+  override readonly name = 'TalkFailedError';
+}
+
+export class Talk {
+  /** Settles once: the sealed clip after stop(), or why there is none. */
+  readonly done: Promise<TalkResult>;
+  #stopping: Promise<RecordingSummary> | undefined;
+  #aborted: Error | undefined;
+  #wireBytes = 0;
+
+  constructor(private readonly o: TalkOptions) {
+    this.done = this.#run();
+    this.done.catch(() => undefined); // the app always observes it; this only silences the early reject
+  }
+
+  get wireBytes(): number {
+    return this.#wireBytes;
+  }
+
+  /** Release: the recording ends after its tail; `done` then gives the clip. Idempotent. */
+  stop(): void {
+    this.#stopping ??= this.o.recording.stop();
+    this.#stopping.catch(() => undefined);
+  }
+
+  /** Discard: nothing of this clip may be delivered. The live uploads are cut. */
+  abort(reason: Error): void {
+    this.#aborted ??= reason;
+    this.o.session.abort(reason);
+    this.stop();
+  }
+
+  async #run(): Promise<TalkResult> {
+    const { recording, session } = this.o;
+    const sealer = createClipSealStream({
+      header: { channel: this.o.channel, sequence: await this.o.sequence(), createdAt: this.o.createdAt, clipId: this.o.clipId },
+      signer: this.o.signer,
+      recipients: this.o.recipients,
+    });
+    const pump = (async () => {
+      const reader = sealer.readable.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        this.#wireBytes += r.value.length;
+        session.write(r.value);
+      }
+    })();
+    pump.catch(() => undefined);
+    const writer = sealer.writable.getWriter();
+    const ogg = new OggOpusWriter({ inputSampleRate: recording.format.sampleRate, preSkip: recording.format.preSkip });
+    const put = async (pages: Uint8Array[]) => {
+      for (const page of pages) await writer.write(page);
+    };
+    try {
+      for await (const packet of recording.packets) {
+        if (this.#aborted) break;
+        await put(ogg.write(packet.data));
+      }
+      if (this.#aborted) throw this.#aborted;
+      // The packets end after stop() (or when a simulated input runs out): take the summary then.
+      this.stop();
+      const summary = await this.#stopping!;
+      if (summary.packets === 0) throw new TalkFailedError('the recording holds no audio');
+      await put(ogg.end(summary.samples));
+      await writer.close();
+      await pump;
+      const { header, stored } = await sealer.sealed;
+      return { header, stored, summary, wireBytes: this.#wireBytes };
+    } catch (err) {
+      const reason = err instanceof Error ? err : new Error(String(err));
+      session.abort(reason);
+      await writer.abort(reason).catch(() => undefined);
+      throw reason;
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// The radio's own tor, as the app uses it: start it supervised, publish this radio's onion service
+// (restricted discovery: only the contacts' client-auth keys may fetch its descriptor), hand tor our
+// client-auth key for every contact's onion, and translate tor's status into radio-core events.
+// Tor is started in the background: the radio records and queues clips while tor is still starting.
+import { join } from 'node:path';
+import type { Contact } from '../contacts/contact.js';
+import type { DeviceIdentity } from '../identity/device-identity.js';
+import { createLog } from '../log.js';
+import type { RadioEvent } from '../radio/radio-types.js';
+import { addClientAuth, parseClientAuthPublicKey, publishOnion, startTor, type TorInstance, type TorStatus } from '../tor/index.js';
+import type { Connector } from '../transport/sender.js';
+import { torConnector } from '../transport/tor-connector.js';
+import { TorNotRunningError } from './app-errors.js';
+
+const log = createLog('app:tor');
+
+export interface TorLinkOptions {
+  /** Extra torrc lines (the private test network's DirAuthority lines). */
+  readonly extraConfig?: readonly string[];
+  readonly torBinary?: string;
+  /** Tor's DataDirectory; default <data>/tor. */
+  readonly dataDir?: string;
+  /** SOCKS connect + rendezvous budget per stream. */
+  readonly connectTimeoutMs?: number;
+}
+
+type WithoutAt<E> = E extends unknown ? Omit<E, 'at'> : never;
+/** The radio-core events that come from tor, without their timestamp. */
+export type TorRadioEvent = WithoutAt<Extract<RadioEvent, { type: 'torStarting' | 'torBootstrapping' | 'torConnected' | 'torError' | 'torClockWrong' }>>;
+
+/** Radio-core event (without its timestamp) for a tor status. */
+export function radioEventForTor(status: TorStatus): TorRadioEvent {
+  switch (status.state) {
+    case 'starting':
+      return { type: 'torStarting' };
+    case 'bootstrapping':
+      return { type: 'torBootstrapping', progress: status.progress };
+    case 'connected':
+      return { type: 'torConnected' };
+    case 'clockWrong':
+      return { type: 'torClockWrong', detail: `clock reads ${status.now.toISOString()}, before this firmware was built (${status.buildTime.toISOString()})` };
+    case 'error':
+      return { type: 'torError', reason: status.error.message };
+  }
+}
+
+export class TorLink {
+  #tor: TorInstance | undefined;
+  #onion: string | undefined;
+  #stopped = false;
+  readonly #statusListeners = new Set<(s: TorStatus) => void>();
+  readonly #unsubscribe: (() => void)[] = [];
+  /** Settles when tor is up and the onion published (or rejects with why it could not start). */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly identity: DeviceIdentity,
+    private readonly contacts: readonly Contact[],
+    private readonly localPort: number,
+    private readonly options: TorLinkOptions = {},
+  ) {
+    this.ready = this.#start();
+    this.ready.catch((err: unknown) => {
+      log.error('tor did not start', { err });
+      this.#emit({ state: 'error', error: err instanceof Error ? err : new Error(String(err)) });
+    });
+  }
+
+  get tor(): TorInstance | undefined {
+    return this.#tor;
+  }
+
+  /** Our onion address, once published. */
+  get onion(): string | undefined {
+    return this.#onion;
+  }
+
+  get socksPort(): number | undefined {
+    return this.#tor?.socksPort;
+  }
+
+  /** Calls the listener on every status change (tor's own stream once tor exists). */
+  onStatus(listener: (s: TorStatus) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  /** Streams through this tor; before tor is up, a retryable failure the outbox will retry. */
+  connector(): Connector {
+    const viaTor = torConnector({
+      socksPort: () => {
+        const port = this.#tor?.socksPort;
+        if (port === undefined) throw new TorNotRunningError(this.#stopped ? 'the radio is stopping' : 'tor is still starting');
+        return port;
+      },
+      ...(this.options.connectTimeoutMs !== undefined ? { timeoutMs: this.options.connectTimeoutMs } : {}),
+    });
+    return async (host, port) => viaTor(host, port);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const u of this.#unsubscribe.splice(0)) u();
+    await this.ready.catch(() => undefined);
+    await this.#tor?.stop();
+  }
+
+  #emit(status: TorStatus): void {
+    for (const l of [...this.#statusListeners]) {
+      try {
+        l(status);
+      } catch (err) {
+        log.error('tor status listener threw', { err });
+      }
+    }
+  }
+
+  async #start(): Promise<void> {
+    const tor = await startTor({
+      dataDir: this.options.dataDir ?? join(this.identity.dataDir, 'tor'),
+      ...(this.options.torBinary !== undefined ? { torBinary: this.options.torBinary } : {}),
+      ...(this.options.extraConfig ? { extraConfig: this.options.extraConfig } : {}),
+    });
+    this.#tor = tor;
+    this.#unsubscribe.push(tor.status.subscribe((s) => this.#emit(s)));
+    if (this.#stopped) return; // stop() raced the start: it stops this tor once ready settles
+    // Our key for each contact's service first, so the first connect to them needs no second try.
+    const secret = this.identity.clientAuth.pair.privateKey;
+    for (const c of this.contacts) await addClientAuth(tor, c.onion, secret);
+    if (this.contacts.length === 0) {
+      log.warn('no contacts: the onion service is not published (restricted discovery needs at least one client)');
+      return;
+    }
+    const { address } = await publishOnion({
+      tor,
+      key: this.identity.onion.key,
+      localPort: this.localPort,
+      authorizedClients: this.contacts.map((c) => parseClientAuthPublicKey(c.clientAuthKey)),
+    });
+    this.#onion = address;
+    log.info('onion published', { address });
+  }
+}

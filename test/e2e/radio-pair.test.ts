@@ -1,0 +1,68 @@
+// Two complete radios (firmware/app RadioApp, each with its own supervised tor, onion service,
+// receiver, inbox and outbox) on the private Tor network: alice says an espeak phrase through the
+// addon on an ALSA file PCM, bob receives it and plays it through the addon to a file.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useTestnet } from '../support/testnet.js';
+import { RadioPair } from '../../firmware/app/radio-pair.js';
+import { makeSpeech, readRawS16, type Speech } from '../../firmware/app/demo-speech.js';
+import { bestAlignment, opusdec16k, opusinfoClean, processesMentioning } from './e2e-audio-checks.js';
+
+const tn = useTestnet();
+let dir: string;
+let pair: RadioPair | undefined;
+let speech: Speech;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'torlk-e2e-pair-'));
+  speech = await makeSpeech(dir);
+  pair = await RadioPair.start({ dir, torConfig: tn.net.torrcLinesForClient() });
+  await pair.waitOnline(150_000);
+});
+afterAll(async () => {
+  await pair?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('alice talks to bob through two full radios', () => {
+  it('delivers a streamed clip that bob verifies and plays, and that opusinfo/opusdec accept', async () => {
+    const r = await pair!.talk(speech);
+    expect(r.delivered.via).toBe('streamed');
+    expect(r.delivered.latencyMs).toBeGreaterThan(0);
+    expect(r.audioMs).toBeGreaterThan(speech.speechMs);
+    // Bytes on the wire per second of speech, at the default 16 kbit/s.
+    const perSecond = r.delivered.bytesSent / (r.audioMs / 1000);
+    expect(perSecond).toBeLessThan(2300);
+    expect(pair!.bob.app.receiver.inbox.get(r.clipId)?.played).toBe(true);
+    expect(pair!.alice.app.outbox.pending()).toEqual([]);
+
+    const ogg = join(dir, 'received.ogg');
+    await writeFile(ogg, r.receivedOgg);
+    opusinfoClean(ogg);
+    const source = await readRawS16(speech.raw);
+    const decoded = opusdec16k(ogg);
+    const fit = bestAlignment(source, decoded, 16000);
+    expect(fit.r).toBeGreaterThan(0.7);
+    // What bob's speaker played (the addon decoding to an ALSA file PCM) is the same speech.
+    const played = await readRawS16(pair!.bob.speakerFile);
+    expect(Math.abs(played.length - decoded.length)).toBeLessThan(1600);
+    expect(bestAlignment(source, played, 16000).r).toBeGreaterThan(0.7);
+    // The LEDs showed it: alice recorded and sent, bob had a clip waiting.
+    const alicePatterns = pair!.alice.led.patterns.map((p) => p.pattern);
+    expect(alicePatterns).toContain('recording');
+    process.stderr.write(
+      `radio-pair e2e: ${r.audioMs} ms of audio, ${r.delivered.bytesSent} bytes on the wire (${perSecond.toFixed(0)} B/s), release-to-delivered ${r.delivered.latencyMs!.toFixed(0)} ms, r=${fit.r.toFixed(3)}\n`,
+    );
+  });
+
+  it('stop() leaves no tor behind', async () => {
+    const pids = pair!.radios.map((p) => p.app.torLink.tor?.pid).filter((p): p is number => p !== undefined);
+    expect(pids).toHaveLength(2);
+    await pair!.stop();
+    pair = undefined;
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    expect(processesMentioning(dir)).toEqual([]);
+  });
+});
