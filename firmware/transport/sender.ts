@@ -91,7 +91,11 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
   try {
     socket = await options.connector(recipient.host, recipient.port);
   } catch (err) {
-    const retryable = (err as { retryable?: unknown }).retryable !== false;
+    // Tor calls a missing or wrong client-authorization key (SOCKS 0xF4/0xF5) permanent, and for
+    // this stream it is; but the user fixes it by adding the contact's key, after which the queued
+    // clip must still go out. Other permanent errors (0xF6 bad address) never heal: drop the clip.
+    const code = (err as { code?: unknown }).code;
+    const retryable = (err as { retryable?: unknown }).retryable !== false || code === 0xf4 || code === 0xf5;
     throw new DeliveryError('connect', retryable, recipient.name, err instanceof Error ? err.message : String(err), undefined, { cause: err });
   }
   const whole = body instanceof Uint8Array ? body : undefined;

@@ -3,6 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { makeOgg, makeParty, seal, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
 import { DeliveryError, uploadClip, type Connector } from '../../firmware/transport/sender.js';
 import { StreamingUpload, pumpInto } from '../../firmware/transport/streaming-upload.js';
+import { SocksError } from '../../firmware/tor/socks-error.js';
 
 /** Plain loopback TCP in place of SOCKS: this file tests the upload protocol, not tor. */
 const direct: Connector = (host, port) =>
@@ -72,12 +73,17 @@ describe('uploadClip', () => {
   });
 
   it('reports connect failures with the connector\'s retryable flag', async () => {
-    const refused: Connector = async () => {
-      throw Object.assign(new Error('SOCKS5 reply 0xF4: client authorization missing'), { retryable: false });
+    const socksFailure = (code: number): Connector => async () => {
+      throw new SocksError('reply', 'x.onion:80', code);
     };
-    const e = await failure(uploadClip({ connector: refused, recipient: rx.recipient, body: new Uint8Array(10) }));
-    expect(e).toMatchObject({ reason: 'connect', retryable: false });
-    expect(e.message).toContain('0xF4');
+    const badAddress = await failure(uploadClip({ connector: socksFailure(0xf6), recipient: rx.recipient, body: new Uint8Array(10) }));
+    expect(badAddress).toMatchObject({ reason: 'connect', retryable: false });
+    expect(badAddress.message).toContain('0xF6');
+    // Missing client auth heals once the user adds the contact's key: keep the clip queued.
+    const noAuth = await failure(uploadClip({ connector: socksFailure(0xf4), recipient: rx.recipient, body: new Uint8Array(10) }));
+    expect(noAuth).toMatchObject({ reason: 'connect', retryable: true });
+    const notYetPublished = await failure(uploadClip({ connector: socksFailure(0xf0), recipient: rx.recipient, body: new Uint8Array(10) }));
+    expect(notYetPublished).toMatchObject({ reason: 'connect', retryable: true });
     const closed = await rogue((s) => s.destroy());
     const dead: Connector = () => direct('127.0.0.1', closed.port + 0);
     await closed.close();
