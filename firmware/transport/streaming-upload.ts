@@ -28,6 +28,11 @@ export class StreamingUpload {
       start: (controller) => {
         this.controller = controller;
       },
+      // The sender cancels the body when the receiver answers early (a refusal) or the stream dies:
+      // later writes from the microphone are then dropped instead of throwing into the radio.
+      cancel: () => {
+        this.closed = true;
+      },
     });
     this.result = uploadClip({ ...options, body });
     this.result.catch((err: unknown) => log.info('streaming upload failed', { to: options.recipient.name, err }));

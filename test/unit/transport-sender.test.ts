@@ -162,7 +162,11 @@ describe('StreamingUpload', () => {
   it('stops streaming when the receiver refuses early (garbage in the first bytes)', async () => {
     const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: '0'.repeat(32) });
     upload.write(Buffer.from('this is not an age file at all, and it keeps coming '.repeat(20)));
-    const e = await upload.end().then(() => undefined, (x: unknown) => x);
+    const e = await upload.result.then(() => undefined, (x: unknown) => x);
     expect(e).toMatchObject({ reason: 'garbage', status: 415, retryable: false });
+    // The microphone keeps going for a moment: those writes are dropped, not thrown.
+    expect(() => upload.write(new Uint8Array(100))).not.toThrow();
+    expect(() => upload.abort(new Error('released'))).not.toThrow();
+    await expect(upload.end()).rejects.toMatchObject({ reason: 'garbage' });
   });
 });
