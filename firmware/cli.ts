@@ -14,6 +14,8 @@ const commands: Record<string, Command> = {
   seal: { summary: 'seal a WAV or Ogg Opus recording into a clip for a contact', load: () => import('./commands/seal.js') },
   open: { summary: 'verify a clip and write its audio as Ogg Opus', load: () => import('./commands/open.js') },
   firstboot: { summary: 'apply the boot partition\'s Wi-Fi, hostname and SSH settings (the SD image runs it)', load: () => import('./commands/firstboot.js') },
+  radio: { summary: 'run the radio (on the device; --sim on a laptop with the keyboard as the button)', load: () => import('./commands/radio.js') },
+  demo: { summary: 'two radios talking through a private Tor network on this machine (npm start)', load: () => import('./commands/demo.js') },
   selftest: { summary: 'record and encode one clip from an ALSA file PCM (checks the audio install)', load: () => import('./commands/selftest.js') },
 };
 

@@ -53,8 +53,10 @@ export async function deviceHardware(): Promise<HardwareSet> {
 }
 
 export interface SimHardwareOptions {
-  /** Raw S16_LE mono 16 kHz input played into the mic in real time; default: the default ALSA capture device. */
+  /** Raw S16_LE mono input played into the mic in real time from the radio's start; default: the default ALSA capture device. */
   readonly micRaw?: string;
+  /** Sample rate of micRaw (an Opus rate; default 16000). */
+  readonly micRate?: number;
   /** Raw S16_LE mono output file (rewritten for every clip); default: the default ALSA playback device. */
   readonly speakerFile?: string;
   readonly speakerRate?: number;
@@ -64,7 +66,7 @@ export interface SimHardwareOptions {
 
 /** Laptop mode: space bar, terminal LED, and the default sound devices unless files are given. */
 export function simHardware(o: SimHardwareOptions = {}): HardwareSet {
-  const microphone = o.micRaw !== undefined ? createSimMicrophone({ infile: o.micRaw }) : new AlsaMicrophone({ device: 'default' });
+  const microphone = o.micRaw !== undefined ? createSimMicrophone({ infile: o.micRaw, rate: o.micRate ?? 16000 }) : new AlsaMicrophone({ device: 'default' });
   const speaker =
     o.speakerFile !== undefined
       ? createSimSpeaker({ outfile: o.speakerFile, rate: o.speakerRate ?? 16000, pace: true })

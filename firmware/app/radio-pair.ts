@@ -8,7 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
+import type { Button } from '../../hardware/button.js';
 import type { Led } from '../../hardware/led.js';
+import type { Microphone } from '../../hardware/microphone.js';
 import { socksConnect } from '../tor/socks5-client.js';
 import { SocksError } from '../tor/socks-error.js';
 import type { BackoffPolicy } from '../store/backoff.js';
@@ -38,6 +40,8 @@ export interface RadioPairOptions {
   readonly backoff?: BackoffPolicy;
   /** LED per radio (the demo passes LEDs that draw); default RecordingLed. */
   readonly led?: (name: string) => RecordingLed;
+  /** Alice's button and microphone for interactive mode (space bar, laptop mic); talk() is then not available. */
+  readonly aliceInput?: { readonly button: Button; readonly microphone: Microphone };
 }
 
 export interface ExchangeResult {
@@ -96,10 +100,11 @@ export class RadioPair {
         const microphone = new FileFedMicrophone();
         const speakerFile = join(o.dir, `${p.name}-speaker.raw`);
         const speaker = createSimSpeaker({ outfile: speakerFile, rate: o.speakerRate ?? 16000, pace: o.pacePlayback ?? false });
+        const input = p.name === 'alice' && o.aliceInput ? o.aliceInput : { button, microphone };
         const app = await RadioApp.start({
           dataDir: p.dataDir,
           configPath: p.configPath,
-          hardware: { button, led: led as Led, microphone, speaker },
+          hardware: { button: input.button, led: led as Led, microphone: input.microphone, speaker },
           tor: { extraConfig: o.torConfig },
           ...(o.backoff ? { outbox: { backoff: o.backoff } } : {}),
         });
@@ -157,6 +162,7 @@ export class RadioPair {
    */
   async talk(speech: Speech, timeoutMs = 60_000): Promise<ExchangeResult> {
     const { alice, bob } = this;
+    if (alice.app.hardware.microphone !== alice.microphone) throw new ExchangeError('alice is interactive: she talks with the space bar');
     await alice.microphone.load(speech.raw);
     const loadedAt = performance.now();
     // Press inside the leading silence, after the mic's settle time; the pre-roll covers the rest.
@@ -188,8 +194,49 @@ export class RadioPair {
     alice.button.release();
     const heldMs = performance.now() - pressedAt;
     const [info, seal] = await Promise.all([delivered, sealed, played]).then(([d, s]) => [d, s] as const);
+    return { ...(await this.receivedBy(bob, clipId, info, seal)), heldMs };
+  }
+
+  /** The next clip alice sends, however it is talked (interactive mode): resolves when bob has played it. */
+  async nextExchange(timeoutMs: number): Promise<ExchangeResult> {
+    const { alice, bob } = this;
+    const { clipId } = await waitEvent<{ clipId: string }>('alice to talk', timeoutMs, (done) => {
+      alice.app.on('recording', done);
+      return () => alice.app.off('recording', done);
+    });
+    const pressedAt = performance.now();
+    let heldMs = 0;
+    const onReleased = (e: { clipId: string }) => e.clipId === clipId && (heldMs = performance.now() - pressedAt);
+    alice.app.on('released', onReleased);
+    const seal = await waitEvent<{ durationMs: number; storedBytes: number; wireBytes: number }>('the clip to be sealed', timeoutMs, (done) => {
+      const on = (e: { clipId: string; durationMs: number; storedBytes: number; wireBytes: number }) => e.clipId === clipId && done(e);
+      alice.app.on('sealed', on);
+      return () => alice.app.off('sealed', on);
+    });
+    alice.app.off('released', onReleased);
+    const [info] = await Promise.all([
+      waitEvent<DeliveredInfo>("alice's receipt from bob", timeoutMs, (done) => {
+        const on = (e: DeliveredInfo) => e.clipId === clipId && done(e);
+        alice.app.on('delivered', on);
+        return () => alice.app.off('delivered', on);
+      }),
+      waitEvent<void>('bob to play the clip', timeoutMs, (done) => {
+        const on = (e: { clipId: string }) => e.clipId === clipId && done();
+        bob.app.on('played', on);
+        return () => bob.app.off('played', on);
+      }),
+    ]);
+    return { ...(await this.receivedBy(bob, clipId, info, seal)), heldMs };
+  }
+
+  private async receivedBy(
+    bob: PairedRadio,
+    clipId: string,
+    info: DeliveredInfo,
+    seal: { durationMs: number; storedBytes: number; wireBytes: number },
+  ): Promise<Omit<ExchangeResult, 'heldMs'>> {
     const received = await decodeStoredClip({ inbox: bob.app.receiver.inbox, clipId, identity: bob.app.identity, contacts: bob.app.config.contacts });
-    return { clipId, delivered: info, audioMs: seal.durationMs, storedBytes: seal.storedBytes, wireBytes: seal.wireBytes, receivedOgg: received.ogg, heldMs };
+    return { clipId, delivered: info, audioMs: seal.durationMs, storedBytes: seal.storedBytes, wireBytes: seal.wireBytes, receivedOgg: received.ogg };
   }
 
   async stop(): Promise<void> {
