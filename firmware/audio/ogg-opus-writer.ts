@@ -8,14 +8,13 @@
 // newest packet: it is written by the next flush or by end().
 
 import { randomBytes } from 'node:crypto';
+import { OPUS_RATES } from '../../hardware/i2s-audio/encoder.js';
 import { OggWriterError } from './ogg-errors.js';
-import { encodeOggPage, lacingFor } from './ogg-page.js';
+import { encodeOggPage, lacingFor, pagesForPacket } from './ogg-page.js';
 import { encodeOpusHead } from './opus-head.js';
 import { opusPacketSamples } from './opus-packet.js';
 import { encodeOpusTags, MAX_TAGS_BYTES, type OpusComment } from './opus-tags.js';
 
-/** Input rates libopus accepts; end() converts the caller's sample count from this rate. */
-export const OPUS_INPUT_RATES = [8000, 12000, 16000, 24000, 48000] as const;
 /** Largest audio packet that fits one page (255 lacing values); Opus packets are far smaller. */
 const MAX_AUDIO_PACKET_BYTES = 254 * 255 + 254;
 
@@ -53,8 +52,9 @@ export class OggOpusWriter {
 
   constructor(options: OggOpusWriterOptions) {
     const { inputSampleRate, preSkip, channels = 1 } = options;
-    if (!(OPUS_INPUT_RATES as readonly number[]).includes(inputSampleRate)) {
-      throw new OggWriterError(`input sample rate ${inputSampleRate} Hz is not an Opus rate (${OPUS_INPUT_RATES.join(', ')})`);
+    // The rates libopus accepts; end() converts the caller's sample count from this rate.
+    if (!OPUS_RATES.includes(inputSampleRate)) {
+      throw new OggWriterError(`input sample rate ${inputSampleRate} Hz is not an Opus rate (${OPUS_RATES.join(', ')})`);
     }
     if (!Number.isInteger(preSkip) || preSkip < 0 || preSkip > 0xffff) throw new OggWriterError(`pre-skip ${preSkip} is not a 16-bit sample count`);
     if (channels !== 1 && channels !== 2) throw new OggWriterError(`channels must be 1 or 2, got ${String(channels)}`);
@@ -142,16 +142,9 @@ export class OggOpusWriter {
 
   /** A header packet laid out over as many pages as it needs, the last one ending with it. */
   private headerPacket(packet: Uint8Array): void {
-    const lacing = lacingFor(packet.length);
-    let consumed = 0;
-    for (let i = 0; i < lacing.length; i += 255) {
-      const chunk = lacing.slice(i, i + 255);
-      const bytes = chunk.reduce((n, v) => n + v, 0);
-      const completes = i + 255 >= lacing.length;
-      const body = packet.subarray(consumed, consumed + bytes);
-      this.ready.push(this.page(body, { continued: i > 0, granule: completes ? 0n : -1n }, chunk));
-      consumed += bytes;
-    }
+    const pages = pagesForPacket(packet, { serial: this.serial, sequence: this.sequence, granule: 0n });
+    this.sequence += pages.length;
+    for (const page of pages) this.ready.push(encodeOggPage(page));
   }
 
   private page(body: Uint8Array, f: { bos?: boolean; eos?: boolean; continued?: boolean; granule: bigint }, lacing?: number[]): Uint8Array {

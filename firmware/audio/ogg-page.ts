@@ -35,6 +35,51 @@ export function lacingFor(length: number): number[] {
   return values;
 }
 
+/** True when the page's last segment completes a packet (a lacing value below 255 ends one). */
+export function pageEndsPacket(page: OggPage): boolean {
+  const n = page.lacing.length;
+  return n > 0 && page.lacing[n - 1]! < 255;
+}
+
+export interface PacketPagesOptions {
+  readonly serial: number;
+  readonly sequence: number;
+  /** Granule position of the last page, the one on which the packet completes. */
+  readonly granule: bigint;
+  /** Mark the first page beginning-of-stream. */
+  readonly bos?: boolean;
+  /** Mark the last page end-of-stream. */
+  readonly eos?: boolean;
+}
+
+/**
+ * Lays one packet out alone on as many pages as it needs (255 lacing values a page), as RFC 7845
+ * section 3 requires for header packets: it starts a fresh page and its last page ends with it.
+ * Pages before the last complete no packet, so they carry GRANULE_NONE.
+ */
+export function pagesForPacket(packet: Uint8Array, opts: PacketPagesOptions): OggPage[] {
+  const lacing = lacingFor(packet.length);
+  const pages: OggPage[] = [];
+  let consumed = 0;
+  for (let i = 0; i < lacing.length; i += 255) {
+    const chunk = Uint8Array.from(lacing.slice(i, i + 255));
+    const bytes = chunk.reduce((n, v) => n + v, 0);
+    const last = i + 255 >= lacing.length;
+    pages.push({
+      continued: i > 0,
+      bos: i === 0 && (opts.bos ?? false),
+      eos: last && (opts.eos ?? false),
+      granule: last ? opts.granule : GRANULE_NONE,
+      serial: opts.serial,
+      sequence: opts.sequence + pages.length,
+      lacing: chunk,
+      body: packet.subarray(consumed, consumed + bytes),
+    });
+    consumed += bytes;
+  }
+  return pages;
+}
+
 export function encodeOggPage(page: OggPage): Uint8Array {
   if (page.lacing.length > 255) throw new RangeError(`an Ogg page holds at most 255 lacing values, got ${page.lacing.length}`);
   const bodyLength = page.lacing.reduce((sum, v) => sum + v, 0);

@@ -3,10 +3,10 @@
 // Hand-written: the format is small, and the npm WAV packages are either unmaintained or pull in
 // stream machinery for what is a header and a copy.
 
+import { OPUS_RATES } from '../../hardware/i2s-audio/encoder.js';
+
 export type WavProblem = 'not-riff' | 'not-wave' | 'no-fmt' | 'no-data' | 'truncated' | 'encoding' | 'channels' | 'rate';
 
-/** Rates libopus encodes directly. */
-export const OPUS_RATES = [8000, 12000, 16000, 24000, 48000] as const;
 const SOX_HINT = 'sox in.wav -r 16000 -c 1 out.wav';
 const SOX_FORMAT_HINT = 'sox in.wav -b 16 -e signed-integer -r 16000 -c 1 out.wav';
 
@@ -91,7 +91,7 @@ function parseFmt(view: DataView, at: number, size: number): { channels: number;
   if (validBits !== 16 && validBits !== 0) throw new WavFormatError('encoding', `${validBits} valid bits in 16-bit containers; convert with: ${SOX_FORMAT_HINT}`);
   if (channels !== 1 && channels !== 2) throw new WavFormatError('channels', `${channels} channels, only mono or stereo; convert with: ${SOX_HINT}`);
   if (blockAlign !== channels * 2) throw new WavFormatError('encoding', `block align ${blockAlign} does not match ${channels} channels of 16 bits`);
-  if (!(OPUS_RATES as readonly number[]).includes(rate)) {
+  if (!OPUS_RATES.includes(rate)) {
     throw new WavFormatError('rate', `${rate} Hz is not a rate Opus takes (8, 12, 16, 24 or 48 kHz); resample with: ${SOX_HINT}`);
   }
   return { channels, rate, blockAlign };

@@ -13,6 +13,7 @@ export interface OpusEncoderOptions {
   complexity?: number;
 }
 
+/** The input rates libopus encodes directly: the one list the encoder, decoder, speaker, WAV reader and Ogg writer check. */
 export const OPUS_RATES: readonly number[] = [8000, 12000, 16000, 24000, 48000];
 
 /** Checks encoder options the way the firmware's config expects them; throws AudioOptionError. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OggFormatError } from '../../firmware/audio/ogg-errors.js';
-import { decodeOggPage, encodeOggPage, lacingFor, OGG_MAX_PAGE_BYTES, type OggPage } from '../../firmware/audio/ogg-page.js';
+import { decodeOggPage, encodeOggPage, GRANULE_NONE, lacingFor, OGG_MAX_PAGE_BYTES, pageEndsPacket, pagesForPacket, type OggPage } from '../../firmware/audio/ogg-page.js';
 
 const page: OggPage = {
   continued: true,
@@ -71,5 +71,54 @@ describe('Ogg page framing', () => {
     expect(() => encodeOggPage({ ...page, lacing: new Uint8Array(256).fill(1), body: new Uint8Array(256) })).toThrow(RangeError);
     expect(() => encodeOggPage({ ...page, body: new Uint8Array(3) })).toThrow(/lacing sums to 258/);
     expect(OGG_MAX_PAGE_BYTES).toBe(65307);
+  });
+});
+
+describe('one packet alone on its pages (pagesForPacket)', () => {
+  const packet = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff);
+  const join = (pages: OggPage[]) => Buffer.concat(pages.map((p) => p.body));
+
+  it.each([
+    // [packet bytes, pages, lacing values on the last page]
+    [0, 1, 1],
+    [254, 1, 1],
+    [255, 1, 2], // 255 then a 0 that ends the packet
+    [255 * 254 + 254, 1, 255], // the largest packet that fits one page
+    [255 * 255, 2, 1], // 255 full segments fill page one; the closing 0 needs a second page
+    [255 * 255 * 2 + 1000, 3, 4],
+  ])('%i bytes → %i page(s), the last with %i lacing values', (n, pageCount, lastLacing) => {
+    const data = packet(n);
+    const pages = pagesForPacket(data, { serial: 9, sequence: 5, granule: 0n });
+    expect(pages.length).toBe(pageCount);
+    expect(pages.at(-1)!.lacing.length).toBe(lacingFor(n).length - 255 * (pageCount - 1));
+    expect(pages.at(-1)!.lacing.length).toBe(lastLacing);
+    expect(join(pages).equals(Buffer.from(data))).toBe(true);
+    pages.forEach((p, i) => {
+      expect(p.sequence).toBe(5 + i);
+      expect(p.serial).toBe(9);
+      expect(p.continued).toBe(i > 0);
+      // Only the last page completes the packet, so only it carries the granule.
+      expect(pageEndsPacket(p)).toBe(i === pages.length - 1);
+      expect(p.granule).toBe(i === pages.length - 1 ? 0n : GRANULE_NONE);
+      // Every page is a valid page that decodes to itself.
+      expect(decodeOggPage(encodeOggPage(p), 0)!.page).toEqual({ ...p, lacing: new Uint8Array(p.lacing), body: new Uint8Array(p.body) });
+    });
+  });
+
+  it('puts BOS on the first page only and EOS on the last only', () => {
+    const pages = pagesForPacket(packet(255 * 255 + 10), { serial: 1, sequence: 0, granule: 480n, bos: true, eos: true });
+    expect(pages.map((p) => [p.bos, p.eos, p.continued, p.granule])).toEqual([
+      [true, false, false, GRANULE_NONE],
+      [false, true, true, 480n],
+    ]);
+    const single = pagesForPacket(packet(10), { serial: 1, sequence: 0, granule: 0n, bos: true, eos: true });
+    expect(single.map((p) => [p.bos, p.eos, p.continued])).toEqual([[true, true, false]]);
+    expect(pagesForPacket(packet(10), { serial: 1, sequence: 0, granule: 0n })[0]).toMatchObject({ bos: false, eos: false });
+  });
+
+  it('pageEndsPacket: false for an empty lacing table or a last value of 255', () => {
+    expect(pageEndsPacket({ ...page, lacing: new Uint8Array(0), body: new Uint8Array(0) })).toBe(false);
+    expect(pageEndsPacket({ ...page, lacing: Uint8Array.from([3, 255]), body: new Uint8Array(258) })).toBe(false);
+    expect(pageEndsPacket({ ...page, lacing: Uint8Array.from([255, 0]), body: new Uint8Array(255) })).toBe(true);
   });
 });
