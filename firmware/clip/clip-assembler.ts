@@ -5,13 +5,17 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { ClipError } from './clip-error.js';
 import { signedMessage, startClipDigest, base64url, SIGNATURE_STREAM_MAGIC } from './clip-signature.js';
-import { encodeOpusTags, parseOpusTags, withClipHeader, CHANNEL_NAME, CLIP_ID, AGE_RECIPIENT } from './clip-tags.js';
+import { encodeClipTags, decodeClipTags, withClipHeader, CHANNEL_NAME, CLIP_ID, AGE_RECIPIENT } from './clip-tags.js';
 import { CLIP_FORMAT_VERSION, type ClipHeader, type ClipSigner, type SealHeader } from './clip-types.js';
-import { OGG_BOS, OGG_CONTINUED, OGG_EOS, OggPageError, packetToPages, pageEndsPacket, parseOggPage, serializeOggPage, type OggPage } from './ogg-pages.js';
+import { clipDurationMs, decodeClipPage } from './clip-pages.js';
+import { encodeOggPage, pageEndsPacket, pagesForPacket, type OggPage } from '../audio/ogg-page.js';
+import { isOpusHead, OPUS_HEAD_BYTES } from '../audio/opus-head.js';
 import { concatBytes } from './age-file.js';
 
-function inputError(msg: string, cause?: unknown): ClipError {
-  return new ClipError('corrupt', `input Ogg Opus: ${msg}`, { cause });
+const INPUT = 'input Ogg Opus';
+
+function inputError(msg: string): ClipError {
+  return new ClipError('corrupt', `${INPUT}: ${msg}`);
 }
 
 export function checkSealHeader(h: SealHeader, recipients: readonly string[]): void {
@@ -60,16 +64,11 @@ export class ClipAssembler {
     const out: Uint8Array[] = [];
     let at = 0;
     for (;;) {
-      let parsed;
-      try {
-        parsed = parseOggPage(this.pending, at);
-      } catch (err) {
-        throw inputError(err instanceof OggPageError ? err.message : 'bad page', err);
-      }
+      const parsed = decodeClipPage(this.pending, at, INPUT);
       if (!parsed) break;
       at += parsed.length;
       for (const page of this.onPage(parsed.page)) {
-        const b = serializeOggPage(page);
+        const b = encodeOggPage(page);
         this.digest.update(b);
         out.push(b);
       }
@@ -84,43 +83,43 @@ export class ClipAssembler {
     if (this.audioPages === 0) throw inputError('no audio pages');
     if (this.pending.length) throw inputError('trailing bytes after the last page');
     const signature = this.signer.sign(signedMessage(this.digest));
-    const [page] = packetToPages(signature, { serial: this.sigSerial, firstSequence: 1, granule: 0n, headerType: OGG_EOS });
-    const durationMs = Math.max(0, Math.round(Number(this.lastGranule - BigInt(this.preSkip)) / 48));
-    return { tail: serializeOggPage(page!), header: { ...this.header, durationMs } };
+    const [page] = pagesForPacket(signature, { serial: this.sigSerial, sequence: 1, granule: 0n, eos: true });
+    const durationMs = clipDurationMs(this.lastGranule, this.preSkip);
+    return { tail: encodeOggPage(page!), header: { ...this.header, durationMs } };
   }
 
   private onPage(page: OggPage): OggPage[] {
     if (this.phase === 'head') {
       const head = page.body;
-      const isHead = head.length >= 19 && new TextDecoder().decode(head.subarray(0, 8)) === 'OpusHead';
-      if (!(page.headerType & OGG_BOS) || !isHead || page.lacing.length !== 1) throw inputError('first page is not a lone OpusHead BOS page');
+      const isHead = head.length >= OPUS_HEAD_BYTES && isOpusHead(head);
+      if (!page.bos || !isHead || page.lacing.length !== 1) throw inputError('first page is not a lone OpusHead BOS page');
       this.serial = page.serial;
       if (this.sigSerial === this.serial) throw inputError('serial collision, seal again');
       this.preSkip = head[10]! | (head[11]! << 8);
       this.phase = 'tags';
       this.nextSeq = 1;
-      const sigBos = packetToPages(SIGNATURE_STREAM_MAGIC, { serial: this.sigSerial, firstSequence: 0, granule: 0n, headerType: OGG_BOS });
+      const sigBos = pagesForPacket(SIGNATURE_STREAM_MAGIC, { serial: this.sigSerial, sequence: 0, granule: 0n, bos: true });
       return [page, ...sigBos];
     }
     if (this.phase === 'ended') throw inputError('pages after the Opus EOS page');
-    if (page.serial !== this.serial || page.headerType & OGG_BOS) throw inputError('more than one logical stream');
+    if (page.serial !== this.serial || page.bos) throw inputError('more than one logical stream');
     if (page.sequence !== this.nextSeq) throw inputError(`page ${page.sequence} out of order (expected ${this.nextSeq})`);
     this.nextSeq++;
     if (this.phase === 'tags') {
-      if (this.tagParts.length > 0 !== Boolean(page.headerType & OGG_CONTINUED)) throw inputError('OpusTags continuation flag is wrong');
+      if (this.tagParts.length > 0 !== page.continued) throw inputError('OpusTags continuation flag is wrong');
       this.tagParts.push(page.body);
       this.tagPages++;
       if (!pageEndsPacket(page)) return [];
       if (page.lacing.length > 0 && page.lacing.slice(0, -1).some((l) => l < 255)) throw inputError('audio shares a page with OpusTags');
-      const tags = withClipHeader(parseOpusTags(concatBytes(this.tagParts)), this.header);
-      const pages = packetToPages(encodeOpusTags(tags), { serial: this.serial, firstSequence: 1, granule: 0n, headerType: 0 });
+      const tags = withClipHeader(decodeClipTags(concatBytes(this.tagParts), INPUT), this.header);
+      const pages = pagesForPacket(encodeClipTags(tags), { serial: this.serial, sequence: 1, granule: 0n });
       this.seqShift = pages.length - this.tagPages;
       this.phase = 'audio';
       return pages;
     }
     this.audioPages++;
     if (page.granule >= 0n) this.lastGranule = page.granule;
-    if (page.headerType & OGG_EOS) this.phase = 'ended';
+    if (page.eos) this.phase = 'ended';
     return [{ ...page, sequence: page.sequence + this.seqShift }];
   }
 }

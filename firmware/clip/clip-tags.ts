@@ -3,62 +3,34 @@
 //   TORLK_SEQUENCE=<int>  TORLK_CREATED_AT=<ISO 8601 UTC>  TORLK_CODEC=opus  TORLK_RECIPIENT=<age1...> (one per recipient)
 // The duration is not a tag: a streamed clip's tags are written before the user lets go; it comes
 // from the signed last granule position instead.
-import { ClipError } from './clip-error.js';
-import { CLIP_FORMAT_VERSION, type ClipHeader } from './clip-types.js';
+// The OpusTags packet itself is firmware/audio's codec (opus-tags.ts); this file maps the header
+// onto its comments and its errors onto ClipError.
+import { decodeOpusTags, encodeOpusTags, type OpusComment, type OpusTags } from '../audio/opus-tags.js';
+import { ClipError, clipErrorFromOgg } from './clip-error.js';
+import { CLIP_FORMAT_VERSION, MAX_CLIP_BYTES, type ClipHeader } from './clip-types.js';
 
-export interface OpusTags {
-  readonly vendor: string;
-  readonly comments: readonly string[];
-}
-
-const MAGIC = new TextEncoder().encode('OpusTags');
 const PREFIX = 'TORLK_';
 
-export function parseOpusTags(packet: Uint8Array): OpusTags {
-  if (packet.length < 16 || MAGIC.some((b, i) => packet[i] !== b)) throw new ClipError('corrupt', 'second Opus packet is not OpusTags');
-  const view = new DataView(packet.buffer, packet.byteOffset, packet.length);
-  const dec = new TextDecoder('utf-8', { fatal: true });
-  let at = 8;
-  const take = (): string => {
-    if (at + 4 > packet.length) throw new ClipError('corrupt', 'OpusTags truncated');
-    const n = view.getUint32(at, true);
-    if (at + 4 + n > packet.length) throw new ClipError('corrupt', 'OpusTags string runs past the packet');
-    const bytes = packet.subarray(at + 4, at + 4 + n);
-    at += 4 + n;
-    try {
-      return dec.decode(bytes);
-    } catch (err) {
-      throw new ClipError('corrupt', 'OpusTags string is not UTF-8', { cause: err });
-    }
-  };
-  const vendor = take();
-  if (at + 4 > packet.length) throw new ClipError('corrupt', 'OpusTags truncated before the comment count');
-  const count = view.getUint32(at, true);
-  at += 4;
-  // Each comment needs at least its 4-byte length, which bounds a hostile count.
-  if (count > (packet.length - at) / 4) throw new ClipError('corrupt', `OpusTags claims ${count} comments`);
-  const comments: string[] = [];
-  for (let i = 0; i < count; i++) comments.push(take());
-  return { vendor, comments };
+/** Decodes the OpusTags packet; a malformed one is a corrupt clip (`what` says whose: input or clip). */
+export function decodeClipTags(packet: Uint8Array, what: string): OpusTags {
+  try {
+    return decodeOpusTags(packet);
+  } catch (err) {
+    throw clipErrorFromOgg(err, what);
+  }
 }
 
-export function encodeOpusTags(tags: OpusTags): Uint8Array {
-  const enc = new TextEncoder();
-  const strings = [tags.vendor, ...tags.comments].map((s) => enc.encode(s));
-  const out = new Uint8Array(8 + 4 + strings.reduce((n, s) => n + 4 + s.length, 0));
-  const view = new DataView(out.buffer);
-  out.set(MAGIC);
-  let at = 8;
-  const put = (s: Uint8Array) => {
-    view.setUint32(at, s.length, true);
-    out.set(s, at + 4);
-    at += 4 + s.length;
-  };
-  put(strings[0]!);
-  view.setUint32(at, tags.comments.length, true);
-  at += 4;
-  for (const s of strings.slice(1)) put(s);
-  return out;
+/**
+ * Encodes the tags for a clip. The limit is the clip's own size cap: tags larger than that could
+ * never be opened. The comments come from decoded input plus validated header fields, so the
+ * codec's other refusals (bad keys, lone surrogates) cannot happen; the size one is the input's fault.
+ */
+export function encodeClipTags(tags: OpusTags): Uint8Array {
+  try {
+    return encodeOpusTags(tags, MAX_CLIP_BYTES);
+  } catch (err) {
+    throw clipErrorFromOgg(err, 'input Ogg Opus');
+  }
 }
 
 /** The header fields carried in tags: everything but the duration. */
@@ -66,30 +38,26 @@ export type TaggedHeader = Omit<ClipHeader, 'durationMs'>;
 
 /** Replaces any TORLK_* comments with the clip header, keeping the vendor and other comments. */
 export function withClipHeader(tags: OpusTags, header: TaggedHeader): OpusTags {
-  const kept = tags.comments.filter((c) => !c.toUpperCase().startsWith(PREFIX));
-  return {
-    vendor: tags.vendor,
-    comments: [
-      ...kept,
-      `TORLK_VERSION=${header.version}`,
-      `TORLK_CLIP_ID=${header.clipId}`,
-      `TORLK_SENDER=${header.sender}`,
-      `TORLK_CHANNEL=${header.channel}`,
-      `TORLK_SEQUENCE=${header.sequence}`,
-      `TORLK_CREATED_AT=${new Date(header.createdAt).toISOString()}`,
-      `TORLK_CODEC=${header.codec}`,
-      ...header.recipients.map((r) => `TORLK_RECIPIENT=${r}`),
-    ],
-  };
+  const kept = tags.comments.filter(([key]) => !key.toUpperCase().startsWith(PREFIX));
+  const torlk: OpusComment[] = [
+    ['TORLK_VERSION', String(header.version)],
+    ['TORLK_CLIP_ID', header.clipId],
+    ['TORLK_SENDER', header.sender],
+    ['TORLK_CHANNEL', header.channel],
+    ['TORLK_SEQUENCE', String(header.sequence)],
+    ['TORLK_CREATED_AT', new Date(header.createdAt).toISOString()],
+    ['TORLK_CODEC', header.codec],
+    ...header.recipients.map((r): OpusComment => ['TORLK_RECIPIENT', r]),
+  ];
+  return { vendor: tags.vendor, comments: [...kept, ...torlk] };
 }
 
 function fields(tags: OpusTags): Map<string, string[]> {
   const map = new Map<string, string[]>();
-  for (const c of tags.comments) {
-    const eq = c.indexOf('=');
-    if (eq < 0 || !c.toUpperCase().startsWith(PREFIX)) continue;
-    const key = c.slice(0, eq).toUpperCase();
-    map.set(key, [...(map.get(key) ?? []), c.slice(eq + 1)]);
+  for (const [name, value] of tags.comments) {
+    const key = name.toUpperCase();
+    if (!key.startsWith(PREFIX)) continue;
+    map.set(key, [...(map.get(key) ?? []), value]);
   }
   return map;
 }

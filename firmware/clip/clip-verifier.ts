@@ -3,13 +3,15 @@
 // signed header's content, the recipient binding and the channel.
 import { ClipError } from './clip-error.js';
 import { SIGNATURE_BYTES, SIGNATURE_STREAM_MAGIC, signedMessage, startClipDigest, verifyClipSignature } from './clip-signature.js';
-import { parseOpusTags, readClipHeader, readVersionAndSender } from './clip-tags.js';
+import { decodeClipTags, readClipHeader, readVersionAndSender } from './clip-tags.js';
 import type { ClipSender, OpenClipOptions, OpenedClip } from './clip-types.js';
-import { OGG_BOS, OGG_CONTINUED, OGG_EOS, OggPageError, pageEndsPacket, parseOggPage, serializeOggPage, type OggPage } from './ogg-pages.js';
+import { clipDurationMs, decodeClipPage } from './clip-pages.js';
+import { decodeOggPage, encodeOggPage, pageEndsPacket, type OggPage } from '../audio/ogg-page.js';
+import { isOpusHead, OPUS_HEAD_BYTES } from '../audio/opus-head.js';
 import { concatBytes } from './age-file.js';
 
-function corrupt(msg: string, cause?: unknown): ClipError {
-  return new ClipError('corrupt', msg, { cause });
+function corrupt(msg: string): ClipError {
+  return new ClipError('corrupt', msg);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -28,42 +30,36 @@ interface Layout {
 /** Splits the clip into its pages and checks the layout of docs/clip-format.md. */
 function readLayout(plain: Uint8Array): Layout {
   const pages: { page: OggPage; offset: number }[] = [];
-  try {
-    for (let at = 0; at < plain.length; ) {
-      const r = parseOggPage(plain, at);
-      if (!r) throw corrupt(`clip truncated inside the Ogg page at byte ${at}`);
-      pages.push({ page: r.page, offset: at });
-      at += r.length;
-    }
-  } catch (err) {
-    if (err instanceof OggPageError) throw corrupt(err.message, err);
-    throw err;
+  for (let at = 0; at < plain.length; ) {
+    const r = decodeClipPage(plain, at, 'clip');
+    if (!r) throw corrupt(`clip truncated inside the Ogg page at byte ${at}`);
+    pages.push({ page: r.page, offset: at });
+    at += r.length;
   }
   if (pages.length < 5) throw corrupt(`clip has ${pages.length} Ogg pages, at least 5 expected`);
   const head = pages[0]!.page;
   const sigBos = pages[1]!.page;
   const sigEos = pages[pages.length - 1]!;
-  const text = (b: Uint8Array) => new TextDecoder().decode(b.subarray(0, 8));
-  if (!(head.headerType & OGG_BOS) || head.lacing.length !== 1 || head.body.length < 19 || text(head.body) !== 'OpusHead') throw corrupt('first page is not an OpusHead BOS page');
+  if (!head.bos || head.lacing.length !== 1 || head.body.length < OPUS_HEAD_BYTES || !isOpusHead(head.body)) throw corrupt('first page is not an OpusHead BOS page');
   if (head.body[8] !== 1) throw corrupt(`OpusHead version ${head.body[8]} is not 1`);
-  if (!(sigBos.headerType & OGG_BOS) || sigBos.serial === head.serial || sigBos.sequence !== 0 || !sameBytes(sigBos.body, SIGNATURE_STREAM_MAGIC) || sigBos.lacing.length !== 1) throw corrupt('second page is not the TorlkSig BOS page');
+  if (!sigBos.bos || sigBos.serial === head.serial || sigBos.sequence !== 0 || !sameBytes(sigBos.body, SIGNATURE_STREAM_MAGIC) || sigBos.lacing.length !== 1) throw corrupt('second page is not the TorlkSig BOS page');
   const sig = sigEos.page;
   // The signature page is outside the signed bytes, so every header field of it is pinned here.
-  if (sig.serial !== sigBos.serial || sig.headerType !== OGG_EOS || sig.sequence !== 1 || sig.granule !== 0n || sig.body.length !== SIGNATURE_BYTES || sig.lacing.length !== 1) throw corrupt('last page is not the TorlkSig signature page');
+  if (sig.serial !== sigBos.serial || !sig.eos || sig.bos || sig.continued || sig.sequence !== 1 || sig.granule !== 0n || sig.body.length !== SIGNATURE_BYTES || sig.lacing.length !== 1) throw corrupt('last page is not the TorlkSig signature page');
   const opus = [head];
   for (const { page } of pages.slice(2, -1)) {
-    if (page.serial !== head.serial || page.headerType & OGG_BOS) throw corrupt('unexpected logical stream between the header and the signature');
+    if (page.serial !== head.serial || page.bos) throw corrupt('unexpected logical stream between the header and the signature');
     if (page.sequence !== opus.length) throw corrupt(`Opus page ${page.sequence} out of order`);
-    if (opus[opus.length - 1]!.headerType & OGG_EOS) throw corrupt('Opus pages after the EOS page');
+    if (opus[opus.length - 1]!.eos) throw corrupt('Opus pages after the EOS page');
     opus.push(page);
   }
-  if (!(opus[opus.length - 1]!.headerType & OGG_EOS)) throw corrupt('Opus stream has no EOS page');
+  if (!opus[opus.length - 1]!.eos) throw corrupt('Opus stream has no EOS page');
   // OpusTags: the second packet, alone on its page(s) (RFC 7845 section 3).
   const parts: Uint8Array[] = [];
   let i = 1;
   for (; i < opus.length; i++) {
     const p = opus[i]!;
-    if (parts.length > 0 !== Boolean(p.headerType & OGG_CONTINUED)) throw corrupt('OpusTags continuation flag is wrong');
+    if (parts.length > 0 !== p.continued) throw corrupt('OpusTags continuation flag is wrong');
     parts.push(p.body);
     if (pageEndsPacket(p)) break;
   }
@@ -78,7 +74,7 @@ function readLayout(plain: Uint8Array): Layout {
 
 export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenClipOptions<S>): OpenedClip<S> {
   const layout = readLayout(plain);
-  const tags = parseOpusTags(layout.tagsPacket);
+  const tags = decodeClipTags(layout.tagsPacket, 'clip');
   const { sender: senderKey } = readVersionAndSender(tags);
   const sender = opts.contacts.find((c) => c.signingKey === senderKey);
   if (!sender) throw new ClipError('unknown-sender', `clip signed by ${senderKey}, who is not among your contacts`);
@@ -86,7 +82,7 @@ export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenCl
   if (!verifyClipSignature(senderKey, signedMessage(digest), layout.signature)) {
     throw new ClipError('bad-signature', `signature of ${sender.name}'s clip does not verify: it was changed after signing`);
   }
-  const durationMs = Math.max(0, Math.round(Number(layout.lastGranule - BigInt(layout.preSkip)) / 48));
+  const durationMs = clipDurationMs(layout.lastGranule, layout.preSkip);
   const header = readClipHeader(tags, durationMs);
   if (!header.recipients.includes(opts.identity.ageRecipient)) {
     throw new ClipError('not-addressed', `${sender.name} signed this clip for other recipients; it was re-encrypted to this device`);
@@ -94,7 +90,7 @@ export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenCl
   if (opts.expectChannel !== undefined && header.channel !== opts.expectChannel) {
     throw new ClipError('wrong-channel', `clip is for channel "${header.channel}", this radio is on "${opts.expectChannel}"`);
   }
-  const ogg = concatBytes(layout.opus.map(serializeOggPage));
+  const ogg = concatBytes(layout.opus.map(encodeOggPage));
   return { header, ogg, sender };
 }
 
@@ -110,7 +106,7 @@ export function checkSenderEarly(plain: Uint8Array, contacts: readonly ClipSende
   for (let index = 0; ; index++) {
     let r;
     try {
-      r = parseOggPage(plain, at);
+      r = decodeOggPage(plain, at);
     } catch {
       return true; // malformed: verifyClip will say how
     }
@@ -121,7 +117,7 @@ export function checkSenderEarly(plain: Uint8Array, contacts: readonly ClipSende
     if (!pageEndsPacket(r.page)) continue;
     let tags;
     try {
-      tags = parseOpusTags(concatBytes(parts));
+      tags = decodeClipTags(concatBytes(parts), 'clip');
     } catch {
       return true;
     }

@@ -7,11 +7,11 @@ import { ClipError } from '../../firmware/clip/clip-error.js';
 import { sealClip } from '../../firmware/clip/seal-clip.js';
 import { openClip } from '../../firmware/clip/open-clip.js';
 import { verifyClip } from '../../firmware/clip/clip-verifier.js';
-import { parseOpusTags } from '../../firmware/clip/clip-tags.js';
+import { decodeClipTags } from '../../firmware/clip/clip-tags.js';
 import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
 import { createClipOpenStream } from '../../firmware/clip/clip-open-stream.js';
 import { concatBytes, decryptAgeFile } from '../../firmware/clip/age-file.js';
-import { parseOggPage, serializeOggPage, type OggPage } from '../../firmware/clip/ogg-pages.js';
+import { decodeOggPage, encodeOggPage, type OggPage } from '../../firmware/audio/ogg-page.js';
 import { cleanup, makeDevice, makeOgg, type TestDevice } from '../unit/clip-fixtures.js';
 
 let alice: TestDevice;
@@ -86,7 +86,7 @@ describe('verifyClip on altered plaintext (what a recipient could re-encrypt)', 
   const pages: OggPage[] = [];
   beforeAll(() => {
     for (let at = 0; at < plain.length; ) {
-      const r = parseOggPage(plain, at)!;
+      const r = decodeOggPage(plain, at)!;
       pages.push(r.page);
       at += r.length;
     }
@@ -110,7 +110,7 @@ describe('verifyClip on altered plaintext (what a recipient could re-encrypt)', 
           if (o.kind === 'drop') ps.splice(i, 1);
           else if (o.kind === 'dup') ps.splice(i, 0, ps[i]!);
           else if (o.kind === 'swap') [ps[i], ps[o.j % ps.length]] = [ps[o.j % ps.length]!, ps[i]!];
-          else if (o.kind === 'flags') ps[i] = { ...ps[i]!, headerType: o.v };
+          else if (o.kind === 'flags') ps[i] = { ...ps[i]!, continued: (o.v & 1) !== 0, bos: (o.v & 2) !== 0, eos: (o.v & 4) !== 0 };
           else if (o.kind === 'granule') ps[i] = { ...ps[i]!, granule: o.v };
           else if (o.kind === 'seq') ps[i] = { ...ps[i]!, sequence: o.v };
           else if (ps[i]!.body.length > 0) {
@@ -120,7 +120,7 @@ describe('verifyClip on altered plaintext (what a recipient could re-encrypt)', 
           }
           if (ps.length === 0) return;
         }
-        const bytes = concatBytes(ps.map(serializeOggPage));
+        const bytes = concatBytes(ps.map(encodeOggPage));
         fc.pre(!Buffer.from(bytes).equals(Buffer.from(plain)));
         expect(() => verifyClip(bytes, opts())).toThrow(ClipError);
       }),
@@ -128,12 +128,12 @@ describe('verifyClip on altered plaintext (what a recipient could re-encrypt)', 
     );
   });
 
-  it('parseOpusTags on random packets → ClipError or a parse', () => {
+  it('decodeClipTags on random packets → ClipError or a parse', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (b, withMagic) => {
         const packet = withMagic ? concatBytes([new TextEncoder().encode('OpusTags'), b]) : b;
         try {
-          const t = parseOpusTags(packet);
+          const t = decodeClipTags(packet, 'clip');
           expect(typeof t.vendor).toBe('string');
         } catch (err) {
           expect(err).toBeInstanceOf(ClipError);

@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
 import { createClipOpenStream } from '../../firmware/clip/clip-open-stream.js';
-import { parseOggPage, serializeOggPage } from '../../firmware/clip/ogg-pages.js';
+import { decodeOggPage, encodeOggPage } from '../../firmware/audio/ogg-page.js';
 import { concatBytes } from '../../firmware/clip/age-file.js';
 import { loadDeviceIdentity } from '../../firmware/identity/device-identity.js';
 
@@ -158,14 +158,14 @@ describe('torlk seal → age CLI, opusinfo, opusdec → torlk open', () => {
     const plain = new Uint8Array(tool('age', ['-d', '-i', join(root, 'bob', 'age-identity.txt'), join(root, 'a.clip')]).stdout);
     const pages: Uint8Array[] = [];
     for (let at = 0; at < plain.length; ) {
-      const { page, length } = parseOggPage(plain, at)!;
+      const { length } = decodeOggPage(plain, at)!;
       pages.push(plain.subarray(at, at + length));
       at += length;
     }
-    const target = parseOggPage(pages[pages.length - 2]!, 0)!.page;
+    const target = decodeOggPage(pages[pages.length - 2]!, 0)!.page;
     const body = target.body.slice();
     body[5]! ^= 0x10;
-    pages[pages.length - 2] = serializeOggPage({ ...target, body });
+    pages[pages.length - 2] = encodeOggPage({ ...target, body });
     const bobRecipient = execFileSync('age-keygen', ['-y', join(root, 'bob', 'age-identity.txt')]).toString().trim();
     const forged = tool('age', ['-r', bobRecipient], concatBytes(pages)).stdout;
     const path = join(root, 'forged.clip');

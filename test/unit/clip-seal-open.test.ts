@@ -4,8 +4,8 @@ import { ClipError } from '../../firmware/clip/clip-error.js';
 import { sealClip, sealClipWithHeader } from '../../firmware/clip/seal-clip.js';
 import { openClip } from '../../firmware/clip/open-clip.js';
 import { decryptAgeFile, assembleAgeFile, createAgeHeader, concatBytes } from '../../firmware/clip/age-file.js';
-import { packetToPages, parseOggPage, serializeOggPage, type OggPage } from '../../firmware/clip/ogg-pages.js';
-import { encodeOpusTags, parseOpusTags } from '../../firmware/clip/clip-tags.js';
+import { decodeOggPage, encodeOggPage, pagesForPacket, type OggPage } from '../../firmware/audio/ogg-page.js';
+import { decodeOpusTags, encodeOpusTags, MAX_TAGS_BYTES, type OpusComment } from '../../firmware/audio/opus-tags.js';
 import { signedMessage, startClipDigest } from '../../firmware/clip/clip-signature.js';
 import { cleanup, makeDevice, makeOgg, type TestDevice } from './clip-fixtures.js';
 
@@ -50,7 +50,7 @@ describe('sealClip → openClip', () => {
     const pagesOf = (b: Uint8Array) => {
       const out: Uint8Array[] = [];
       for (let at = 0; at < b.length; ) {
-        const r = parseOggPage(b, at)!;
+        const r = decodeOggPage(b, at)!;
         out.push(r.page.body);
         at += r.length;
       }
@@ -121,15 +121,15 @@ describe('every ClipError reason', () => {
     // Change one byte inside the last audio page and fix its CRC, so only the signature can tell.
     const pages: { start: number; len: number }[] = [];
     for (let at = 0; at < plain.length; ) {
-      const r = parseOggPage(plain, at)!;
+      const r = decodeOggPage(plain, at)!;
       pages.push({ start: at, len: r.length });
       at += r.length;
     }
     const target = pages[pages.length - 2]!;
-    const { page } = parseOggPage(plain, target.start)!;
+    const { page } = decodeOggPage(plain, target.start)!;
     const body = page.body.slice();
     body[body.length - 1]! ^= 0x55;
-    const forged = concatBytes([plain.subarray(0, target.start), serializeOggPage({ ...page, body }), plain.subarray(target.start + target.len)]);
+    const forged = concatBytes([plain.subarray(0, target.start), encodeOggPage({ ...page, body }), plain.subarray(target.start + target.len)]);
     expect(await reason(openAsBob(await reEncrypt(forged, [bob.identity.ageRecipient])))).toBe('bad-signature');
   });
 
@@ -160,18 +160,20 @@ describe('every ClipError reason', () => {
     const plain = await decryptAgeFile(await sealForBob(), bob.identity.ageIdentity);
     const pages: { page: OggPage; bytes: Uint8Array }[] = [];
     for (let at = 0; at < plain.length; ) {
-      const r = parseOggPage(plain, at)!;
+      const r = decodeOggPage(plain, at)!;
       pages.push({ page: r.page, bytes: plain.subarray(at, at + r.length) });
       at += r.length;
     }
     const tagsPage = pages[2]!.page;
-    const tags = parseOpusTags(tagsPage.body);
-    const body = encodeOpusTags({ vendor: tags.vendor, comments: edit([...tags.comments]) });
-    const [newTags] = packetToPages(body, { serial: tagsPage.serial, firstSequence: 1, granule: 0n, headerType: 0 });
-    const signedPart = concatBytes([pages[0]!.bytes, pages[1]!.bytes, serializeOggPage(newTags!), ...pages.slice(3, -1).map((p) => p.bytes)]);
+    const tags = decodeOpusTags(tagsPage.body);
+    // The edits work on "KEY=value" text, as a tool editing the comments would.
+    const edited = edit(tags.comments.map(([k, v]) => `${k}=${v}`)).map((c): OpusComment => [c.slice(0, c.indexOf('=')), c.slice(c.indexOf('=') + 1)]);
+    const body = encodeOpusTags({ vendor: tags.vendor, comments: edited }, MAX_TAGS_BYTES);
+    const [newTags] = pagesForPacket(body, { serial: tagsPage.serial, sequence: 1, granule: 0n });
+    const signedPart = concatBytes([pages[0]!.bytes, pages[1]!.bytes, encodeOggPage(newTags!), ...pages.slice(3, -1).map((p) => p.bytes)]);
     const signature = alice.signer.sign(signedMessage(startClipDigest().update(signedPart)));
     const sigPage = pages[pages.length - 1]!.page;
-    return reEncrypt(concatBytes([signedPart, serializeOggPage({ ...sigPage, body: signature })]), [bob.identity.ageRecipient]);
+    return reEncrypt(concatBytes([signedPart, encodeOggPage({ ...sigPage, body: signature })]), [bob.identity.ageRecipient]);
   }
 
   it('re-signing unchanged tags still opens (the helper below is sound)', async () => {

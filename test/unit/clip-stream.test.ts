@@ -9,7 +9,7 @@ import { openClip } from '../../firmware/clip/open-clip.js';
 import { concatBytes } from '../../firmware/clip/age-file.js';
 import type { ClipHeader } from '../../firmware/clip/clip-types.js';
 import { WIRE_MAGIC } from '../../firmware/clip/wire-frames.js';
-import { parseOggPage } from '../../firmware/clip/ogg-pages.js';
+import { decodeOggPage } from '../../firmware/audio/ogg-page.js';
 import { cleanup, makeDevice, makeOgg, type TestDevice } from './clip-fixtures.js';
 
 let ogg: Uint8Array;
@@ -176,8 +176,8 @@ describe('streaming open', () => {
 
   it('unknown-sender is refused as soon as the tags arrive, before the rest is uploaded', async () => {
     // Feed the sealer the header pages first, as the Ogg writer does at press time.
-    const head = parseOggPage(ogg, 0)!.length;
-    const headers = head + parseOggPage(ogg, head)!.length;
+    const head = decodeOggPage(ogg, 0)!.length;
+    const headers = head + decodeOggPage(ogg, head)!.length;
     const { wire } = await sealStreaming(split(ogg, [headers]));
     // Prefix + first frame (head, TorlkSig BOS, tags): the bytes uploaded at press time.
     const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
