@@ -9,10 +9,9 @@ import { openClip } from '../../firmware/clip/open-clip.js';
 import { verifyClip } from '../../firmware/clip/clip-verifier.js';
 import { decodeClipTags } from '../../firmware/clip/clip-tags.js';
 import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
-import { createClipOpenStream } from '../../firmware/clip/clip-open-stream.js';
 import { concatBytes, decryptAgeFile } from '../../firmware/clip/age-file.js';
 import { decodeOggPage, encodeOggPage, type OggPage } from '../../firmware/audio/ogg-page.js';
-import { cleanup, makeDevice, makeOgg, type TestDevice } from '../unit/clip-fixtures.js';
+import { cleanup, makeDevice, makeOgg, openInPieces, splitAt, type TestDevice } from '../unit/clip-fixtures.js';
 
 let alice: TestDevice;
 let bob: TestDevice;
@@ -145,22 +144,8 @@ describe('verifyClip on altered plaintext (what a recipient could re-encrypt)', 
 });
 
 describe('streaming opener on hostile uploads', () => {
-  async function openPieces(bytes: Uint8Array, cuts: number[], maxBytes?: number) {
-    const o = createClipOpenStream({ ...opts(), ...(maxBytes === undefined ? {} : { maxBytes }) });
-    const w = o.writable.getWriter();
-    const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-    let prev = 0;
-    try {
-      for (const p of [...points, bytes.length]) {
-        if (p > prev) await w.write(bytes.subarray(prev, p));
-        prev = Math.max(prev, p);
-      }
-      await w.close();
-    } catch {
-      // reported through result
-    }
-    return o.result;
-  }
+  const openPieces = (bytes: Uint8Array, cuts: number[], maxBytes?: number) =>
+    openInPieces({ ...opts(), ...(maxBytes === undefined ? {} : { maxBytes }) }, splitAt(bytes, cuts));
 
   it('random bytes, and random bytes after the wire magic → ClipError', async () => {
     const magic = new TextEncoder().encode('torlk-wire/v1\n');

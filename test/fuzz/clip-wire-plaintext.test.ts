@@ -6,10 +6,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ClipError } from '../../firmware/clip/clip-error.js';
 import { sealClip } from '../../firmware/clip/seal-clip.js';
-import { createClipOpenStream } from '../../firmware/clip/clip-open-stream.js';
 import { concatBytes, createAgeHeader, decryptAgeFile } from '../../firmware/clip/age-file.js';
 import { encodeWireFrame, WIRE_MAGIC, wireKey } from '../../firmware/clip/wire-frames.js';
-import { cleanup, makeDevice, makeOgg, type TestDevice } from '../unit/clip-fixtures.js';
+import { cleanup, makeDevice, makeOgg, openInPieces, splitAt, type TestDevice } from '../unit/clip-fixtures.js';
 
 let alice: TestDevice;
 let bob: TestDevice;
@@ -43,20 +42,7 @@ function wireFor(plaintext: Uint8Array, cuts: number[]): Uint8Array {
 }
 
 async function openWire(wire: Uint8Array, split: number[], contacts = [alice.contact]): Promise<unknown> {
-  const o = createClipOpenStream({ identity: bob.identity, contacts });
-  const w = o.writable.getWriter();
-  const points = [...new Set(split.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
-  let prev = 0;
-  try {
-    for (const p of [...points, wire.length]) {
-      if (p > prev) await w.write(wire.subarray(prev, p));
-      prev = Math.max(prev, p);
-    }
-    await w.close();
-  } catch {
-    // the result says why
-  }
-  return o.result.then(
+  return openInPieces({ identity: bob.identity, contacts }, splitAt(wire, split)).then(
     () => 'accepted',
     (e: unknown) => e,
   );

@@ -5,7 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
-import type { ClipIdentity } from '../../firmware/clip/clip-types.js';
+import { expect } from 'vitest';
+import { ClipError } from '../../firmware/clip/clip-error.js';
+import { createClipOpenStream } from '../../firmware/clip/clip-open-stream.js';
+import type { ClipIdentity, ClipSender, OpenClipOptions, OpenedStreamedClip } from '../../firmware/clip/clip-types.js';
 import { SigningKey } from '../../firmware/identity/signing-key.js';
 
 const dirs: string[] = [];
@@ -41,4 +44,36 @@ export async function makeDevice(name: string): Promise<TestDevice> {
   const ageRecipient = await identityToRecipient(ageIdentity);
   const signer = SigningKey.generate();
   return { identity: { ageIdentity, ageRecipient }, signer, contact: { name, signingKey: signer.id } };
+}
+
+/** Cuts `bytes` at `cuts` (each taken modulo length + 1, duplicates dropped): the pieces a network delivers. */
+export function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > prev) out.push(bytes.subarray(prev, p));
+    prev = Math.max(prev, p);
+  }
+  return out;
+}
+
+/** Writes `pieces` to a streaming opener and closes it; the result carries any refusal. */
+export async function openInPieces<S extends ClipSender>(opts: OpenClipOptions<S>, pieces: readonly Uint8Array[]): Promise<OpenedStreamedClip<S>> {
+  const o = createClipOpenStream(opts);
+  const w = o.writable.getWriter();
+  try {
+    for (const p of pieces) await w.write(p);
+    await w.close();
+  } catch {
+    // the result promise carries the reason
+  }
+  return o.result;
+}
+
+/** The ClipError reason `p` rejects with (fails the test on anything else). */
+export async function reason(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ClipError);
+  return (err as ClipError).reason;
 }

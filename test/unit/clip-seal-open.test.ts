@@ -1,13 +1,12 @@
 // sealClip/openClip round trips and one test per ClipError reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClipError } from '../../firmware/clip/clip-error.js';
 import { sealClip, sealClipWithHeader } from '../../firmware/clip/seal-clip.js';
 import { openClip } from '../../firmware/clip/open-clip.js';
 import { decryptAgeFile, assembleAgeFile, createAgeHeader, concatBytes } from '../../firmware/clip/age-file.js';
 import { decodeOggPage, encodeOggPage, pagesForPacket, type OggPage } from '../../firmware/audio/ogg-page.js';
 import { decodeOpusTags, encodeOpusTags, MAX_TAGS_BYTES, type OpusComment } from '../../firmware/audio/opus-tags.js';
 import { signedMessage, startClipDigest } from '../../firmware/clip/clip-signature.js';
-import { cleanup, makeDevice, makeOgg, type TestDevice } from './clip-fixtures.js';
+import { cleanup, makeDevice, makeOgg, reason, type TestDevice } from './clip-fixtures.js';
 
 let ogg: Uint8Array;
 let alice: TestDevice;
@@ -20,12 +19,6 @@ beforeAll(async () => {
   [alice, bob, carol] = await Promise.all([makeDevice('alice'), makeDevice('bob'), makeDevice('carol')]);
 });
 afterAll(cleanup);
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err).toBeInstanceOf(ClipError);
-  return (err as ClipError).reason;
-}
 
 const sealForBob = () => sealClip({ ogg, header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
 const openAsBob = (bytes: Uint8Array, extra: { expectChannel?: string; maxBytes?: number } = {}) =>

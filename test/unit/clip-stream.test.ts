@@ -10,7 +10,7 @@ import { concatBytes } from '../../firmware/clip/age-file.js';
 import type { ClipHeader } from '../../firmware/clip/clip-types.js';
 import { WIRE_MAGIC } from '../../firmware/clip/wire-frames.js';
 import { decodeOggPage } from '../../firmware/audio/ogg-page.js';
-import { cleanup, makeDevice, makeOgg, type TestDevice } from './clip-fixtures.js';
+import { cleanup, makeDevice, makeOgg, openInPieces, reason, splitAt, type TestDevice } from './clip-fixtures.js';
 
 let ogg: Uint8Array;
 let alice: TestDevice;
@@ -22,17 +22,6 @@ beforeAll(async () => {
   [alice, bob] = await Promise.all([makeDevice('alice'), makeDevice('bob')]);
 });
 afterAll(cleanup);
-
-function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    if (p > prev) out.push(bytes.subarray(prev, p));
-    prev = Math.max(prev, p);
-  }
-  return out;
-}
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -50,23 +39,7 @@ async function sealStreaming(pieces: Uint8Array[]): Promise<{ wire: Uint8Array; 
   return { wire: await wire, stored, header: h };
 }
 
-async function openStreaming(pieces: Uint8Array[], maxBytes?: number) {
-  const o = createClipOpenStream({ identity: bob.identity, contacts: [alice.contact], maxBytes });
-  const w = o.writable.getWriter();
-  try {
-    for (const p of pieces) await w.write(p);
-    await w.close();
-  } catch {
-    // the result promise carries the reason
-  }
-  return o.result;
-}
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err).toBeInstanceOf(ClipError);
-  return (err as ClipError).reason;
-}
+const openStreaming = (pieces: Uint8Array[]) => openInPieces({ identity: bob.identity, contacts: [alice.contact] }, pieces);
 
 describe('streaming seal', () => {
   it('emits wire bytes before the clip ends', async () => {
@@ -117,8 +90,8 @@ describe('streaming open', () => {
   it('any split of the Ogg input and of the wire gives the same clip and byte-identical stored file', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat(), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 40 }), async (inCuts, wireCuts) => {
-        const { wire, stored, header: h } = await sealStreaming(split(ogg, inCuts));
-        const opened = await openStreaming(split(wire, wireCuts));
+        const { wire, stored, header: h } = await sealStreaming(splitAt(ogg, inCuts));
+        const opened = await openStreaming(splitAt(wire, wireCuts));
         expect(opened.header).toEqual(h);
         expect(Buffer.from(opened.stored).equals(Buffer.from(stored))).toBe(true);
       }),
@@ -128,7 +101,7 @@ describe('streaming open', () => {
 
   it('accepts a standard age file (an outbox retry), in pieces', async () => {
     const { stored } = await sealStreaming([ogg]);
-    const opened = await openStreaming(split(stored, [1, 2, 3, 100, 5000]));
+    const opened = await openStreaming(splitAt(stored, [1, 2, 3, 100, 5000]));
     expect(opened.stored).toEqual(stored);
     expect(opened.sender.name).toBe('alice');
   });
@@ -178,7 +151,7 @@ describe('streaming open', () => {
     // Feed the sealer the header pages first, as the Ogg writer does at press time.
     const head = decodeOggPage(ogg, 0)!.length;
     const headers = head + decodeOggPage(ogg, head)!.length;
-    const { wire } = await sealStreaming(split(ogg, [headers]));
+    const { wire } = await sealStreaming(splitAt(ogg, [headers]));
     // Prefix + first frame (head, TorlkSig BOS, tags): the bytes uploaded at press time.
     const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
     const reader = s.readable.getReader();
