@@ -29,6 +29,9 @@ export interface OnionServiceOptions {
 export class OnionService {
   readonly address: string;
   private powSupported: boolean;
+  private readonly watched = new WeakSet<ControlConnection>();
+  private readonly uploadedOn = new WeakSet<ControlConnection>();
+  private readonly uploadWaiters = new Set<{ control: ControlConnection; done: () => void }>();
 
   constructor(private readonly options: OnionServiceOptions) {
     for (const port of [options.localPort, options.virtualPort ?? 80]) {
@@ -48,6 +51,7 @@ export class OnionService {
 
   /** Publishes on this tor. Publishing twice on the same tor is harmless. */
   async publish(control: ControlConnection): Promise<void> {
+    await this.watchUploads(control);
     try {
       await this.addOnion(control, this.powSupported);
     } catch (err) {
@@ -66,28 +70,48 @@ export class OnionService {
     return tor.onReady((control) => this.publish(control));
   }
 
-  /** Resolves at the first HS_DESC UPLOADED for this service (a descriptor reached an HSDir). */
-  waitForUpload(control: ControlConnection, timeoutMs = 120_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const off = control.on('HS_DESC', (event: ControlEvent) => {
-        const { positional } = parseKeywords(event.text);
-        if (positional[0] === 'UPLOADED' && positional[1] === this.serviceId) done();
-      });
+  /**
+   * Resolves once a descriptor of this service has reached an HSDir (HS_DESC UPLOADED) on this
+   * control connection's tor — immediately if that already happened, since publish() starts
+   * watching before its ADD_ONION, so an early upload is never missed.
+   */
+  async waitForUpload(control: ControlConnection, timeoutMs = 120_000): Promise<void> {
+    if (this.uploadedOn.has(control)) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = {
+        control,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
       const timer = setTimeout(() => {
-        off();
+        this.uploadWaiters.delete(waiter);
         reject(new TorError(`descriptor of ${this.address} was not uploaded within ${timeoutMs} ms`));
       }, timeoutMs);
-      function done() {
+      this.uploadWaiters.add(waiter);
+      this.watchUploads(control).catch((err: Error) => {
         clearTimeout(timer);
-        off();
-        resolve();
-      }
-      control.subscribe('HS_DESC').catch((err: Error) => {
-        clearTimeout(timer);
-        off();
+        this.uploadWaiters.delete(waiter);
         reject(err);
       });
     });
+  }
+
+  private async watchUploads(control: ControlConnection): Promise<void> {
+    if (this.watched.has(control)) return;
+    this.watched.add(control);
+    control.on('HS_DESC', (event: ControlEvent) => {
+      const { positional } = parseKeywords(event.text);
+      if (positional[0] !== 'UPLOADED' || positional[1] !== this.serviceId) return;
+      this.uploadedOn.add(control);
+      for (const waiter of this.uploadWaiters) {
+        if (waiter.control !== control) continue;
+        this.uploadWaiters.delete(waiter);
+        waiter.done();
+      }
+    });
+    await control.subscribe('HS_DESC');
   }
 
   async remove(control: ControlConnection): Promise<void> {

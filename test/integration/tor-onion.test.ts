@@ -47,9 +47,11 @@ async function getThrough(tor: TorInstance, deadlineMs = 90_000): Promise<string
   for (;;) {
     let socket: net.Socket;
     try {
-      socket = await socksConnect({ socksPort: tor.socksPort!, host: address, port: 80, timeoutMs: 30_000 });
+      socket = await socksConnect({ socksPort: tor.socksPort!, host: address, port: 80, timeoutMs: 15_000 });
     } catch (err) {
       if (err instanceof SocksError && err.retryable && Date.now() < until) {
+        // A stalled introduction or rendezvous: a new identity re-fetches the descriptor.
+        if (err.failure === 'timeout') await newCircuits(tor);
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
@@ -119,6 +121,15 @@ describe('firmware tors on the private network', () => {
     expect(String(err)).toMatch(/requires client authorization.*0xF4/);
   });
 
+  it('real tor’s extended codes survive: a malformed onion is 0xF6 (permanent), an unpublished one 0xF0 (retryable)', async () => {
+    const bad = await socksConnect({ socksPort: b.socksPort!, host: 'notanonionaddress.onion', port: 80, timeoutMs: 30_000 }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ failure: 'reply', code: 0xf6, retryable: false });
+    const nobody = (await loadOrCreateOnionKey(join(root, 'never-published.pem'))).serviceId;
+    const missing = await socksConnect({ socksPort: b.socksPort!, host: `${nobody}.onion`, port: 80, timeoutMs: 30_000 }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(SocksError);
+    expect(missing).toMatchObject({ failure: 'reply', code: 0xf0, retryable: true });
+  });
+
   it('when A’s tor is SIGKILLed, the supervisor restarts it and the service returns at the same address', async () => {
     const oldPid = a.pid!;
     const restarted = a.nextReady();
@@ -129,6 +140,7 @@ describe('firmware tors on the private network', () => {
     expect(ledA).toContain('tor-error');
     await a.status.waitFor((s) => s.state === 'connected');
     expect((await a.control.getInfo('onions/detached')).get('onions/detached')).toContain(service.serviceId);
+    await service.waitForUpload(a.control, 120_000); // the restarted tor's descriptor is on the HSDirs
     // B still holds the old descriptor and intro points; a new identity makes it fetch the new ones.
     await newCircuits(b); // also re-adds B's client-auth key, which NEWNYM purges
     expect(await getThrough(b, 120_000)).toBe('200 torlk receiver');

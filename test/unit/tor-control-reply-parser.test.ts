@@ -133,3 +133,28 @@ describe('control reply parser on crafted replies', () => {
     expect(parser.idle).toBe(true);
   });
 });
+
+describe('control reply parser on arbitrary bytes', () => {
+  fcTest.prop([fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 300 })])(
+    'either parses or throws ControlProtocolError, the same way at any split',
+    (bytes, cut) => {
+      const outcome = (fn: () => Reply[]) => {
+        try {
+          return { replies: fn() };
+        } catch (err) {
+          expect(err).toBeInstanceOf(ControlProtocolError);
+          return { error: true };
+        }
+      };
+      const whole = outcome(() => new ControlReplyParser({ maxLineBytes: 100 }).push(bytes));
+      const split = outcome(() => parseInChunks(bytes, [Math.min(cut, bytes.length)], new ControlReplyParser({ maxLineBytes: 100 })));
+      expect(split).toEqual(whole);
+    },
+  );
+
+  fcTest.prop([fc.array(fc.stringMatching(/^[ -~]{0,40}$/), { maxLength: 8 })])('round-trips any data block through dot-stuffing', (lines) => {
+    const stuffed = lines.map((l) => (l.startsWith('.') ? `.${l}` : l));
+    const bytes = Buffer.from(['250+key=', ...stuffed, '.', '250 OK', ''].join('\r\n'));
+    expect(new ControlReplyParser().push(bytes)[0]!.lines[0]!.data).toBe(lines.join('\n'));
+  });
+});

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fc, test as fcTest } from '@fast-check/vitest';
 import { SocksError, socksReplyCodes } from '../../firmware/tor/socks-error.js';
 import { Socks5HandshakeReader, socks5Request, socksConnect, type ReadResult } from '../../firmware/tor/socks5-client.js';
 
@@ -200,4 +201,15 @@ describe('socksConnect against a scripted server', () => {
     await expect(p).rejects.toMatchObject({ failure: 'aborted', retryable: false });
     expect(() => socksConnect({ socksPort: port, host: '', port: 80 })).toThrow(TypeError);
   });
+});
+
+describe('Socks5HandshakeReader on arbitrary bytes', () => {
+  fcTest.prop([fc.uint8Array({ maxLength: 64 }), fc.nat({ max: 64 }), fc.boolean()])(
+    'never throws, and a split never changes the outcome',
+    (bytes, cut, auth) => {
+      const whole = new Socks5HandshakeReader(auth).push(bytes);
+      const split = feedSplit(Buffer.from(bytes), Math.min(cut, bytes.length), auth);
+      expect(split).toEqual(whole.done && 'rest' in whole ? { done: true, rest: whole.rest } : whole);
+    },
+  );
 });
