@@ -45,6 +45,7 @@ export class TorSupervisor {
   private learnedSocksPort: number | undefined;
   private readyWaiters: Array<() => void> = [];
   private launching: Promise<void> | undefined;
+  private started = false;
 
   constructor(private readonly options: TorSupervisorOptions) {
     this.pinnedSocksPort = options.socksPort ?? 'auto';
@@ -52,6 +53,8 @@ export class TorSupervisor {
 
   /** First start. Rejects with a typed error (missing binary, port in use, ...) and then does not retry. */
   async start(): Promise<void> {
+    if (this.started) throw new TorError('this tor supervisor was already started; make a new one');
+    this.started = true;
     try {
       await this.launchOnce();
     } catch (err) {

@@ -17,7 +17,6 @@ import {
   addClientAuth,
   generateClientAuthKeyPair,
   newCircuits,
-  OnionService,
   publishOnion,
   SocksError,
   socksConnect,
@@ -83,11 +82,9 @@ async function oneRun(run: number, localPort: number): Promise<RunResult> {
     await a!.status.waitFor((s) => s.state === 'connected');
     const key = await loadOrCreateOnionKey(join(root, 'onion-key.pem'));
     const auth = generateClientAuthKeyPair();
-    const uploaded = new OnionService({ key, localPort, authorizedClients: [auth.publicKey] }).waitForUpload(a!.control);
-    const { address } = await publishOnion({ tor: a!, key, localPort, authorizedClients: [auth.publicKey] });
+    const { address, service } = await publishOnion({ tor: a!, key, localPort, authorizedClients: [auth.publicKey] });
     await addClientAuth(b!, address, auth.privateKey);
-    await uploaded;
-    await bootstrapped;
+    await service.waitForUpload(a!.control);
     const bootstrapAt = await bootstrapped;
     const body = await getOverTor(b!, address, Date.now() + 120_000);
     if (body !== 'torlk bench') throw new Error(`unexpected body ${JSON.stringify(body)}`);

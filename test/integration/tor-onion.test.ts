@@ -17,7 +17,7 @@ import {
   SocksError,
   socksConnect,
   startTor,
-  OnionService,
+  type OnionService,
   type TorInstance,
   type TorLedPattern,
 } from '../../firmware/tor/index.js';
@@ -96,11 +96,9 @@ describe('firmware tors on the private network', () => {
 
   it('A publishes its onion with client auth for B; B connects and gets an HTTP reply', async () => {
     const key = await loadOrCreateOnionKey(join(root, 'a-onion-key.pem'));
-    // Listen before publishing so the first UPLOADED cannot be missed.
-    const uploaded = new OnionService({ key, localPort, authorizedClients: [bKeys.publicKey] }).waitForUpload(a.control, 120_000);
     ({ address, service } = await publishOnion({ tor: a, key, localPort, authorizedClients: [bKeys.publicKey] }));
     expect(address).toBe(`${key.serviceId}.onion`);
-    await uploaded;
+    await service.waitForUpload(a.control, 120_000); // watched from before ADD_ONION: cannot miss it
     await addClientAuth(b, address, bKeys.privateKey);
     expect(await getThrough(b)).toBe('200 torlk receiver');
   });

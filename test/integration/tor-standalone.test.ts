@@ -53,6 +53,7 @@ describe('supervised tor (lone, DisableNetwork)', () => {
     expect(info.get('config-text')).toMatch(/SocksPort 127\.0\.0\.1:auto ExtendedErrors/);
     expect(info.get('config-text')).toMatch(/CookieAuthentication 1/);
     expect(tor.status.current).toMatchObject({ state: 'bootstrapping', progress: 0 });
+    await expect(tor.start()).rejects.toThrow(/already started/); // one supervisor, one tor
     await tor.stop();
     expect(alive(pid)).toBe(false);
   });

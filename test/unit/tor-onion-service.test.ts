@@ -83,6 +83,15 @@ describe('OnionService.publish', () => {
     expect(done).toBe(true);
   });
 
+  it('remembers an upload that happened between publish and waitForUpload', async () => {
+    const { control, peer: socket } = await peer(() => ok);
+    const service = new OnionService({ key, localPort: 8123, authorizedClients: [alice.publicKey] });
+    await service.publish(control);
+    socket().write(`650 HS_DESC UPLOADED ${key.serviceId} UNKNOWN $AAAA~relay\r\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    await service.waitForUpload(control, 100); // would time out if the event had been missed
+  });
+
   it('times out waitForUpload with a clear error', async () => {
     const { control } = await peer(() => '250 OK\n');
     const service = new OnionService({ key, localPort: 8123, authorizedClients: [alice.publicKey] });
