@@ -101,15 +101,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     );
     for (const r of pair.radios) view.watch(r.name, r.app, r.led);
     view.note(`radios ready in ${pair.radios.map((r) => `${r.name} ${r.app.startMs.toFixed(0)} ms`).join(', ')} (tor excluded); waiting for their tors`);
-    await step(pair.waitOnline(o.timeoutMs ?? 150_000));
+    await step(pair.waitOnline(o.timeoutMs ?? 150_000, o.signal));
     view.note("both onions published and bob's is reachable from alice");
     let result: ExchangeResult;
     if (aliceInput) {
       view.note('hold the space bar to talk as alice; release to send');
-      result = await step(pair.nextExchange(10 * 60_000));
+      result = await step(pair.nextExchange(10 * 60_000, o.signal));
     } else {
       view.note(`alice says "${o.phrase ?? DEMO_PHRASE}" (${(speech.speechMs / 1000).toFixed(1)} s, espeak-ng through the microphone addon)`);
-      result = await step(pair.talk(speech));
+      result = await step(pair.talk(speech, 60_000, o.signal));
     }
     const output = join(outDir, 'received.ogg');
     await writeFile(output, result.receivedOgg);

@@ -62,24 +62,23 @@ export class ExchangeError extends Error {
   override readonly name = 'ExchangeError';
 }
 
-function waitEvent<T>(what: string, ms: number, subscribe: (done: (v: T) => void, fail: (e: Error) => void) => () => void): Promise<T> {
+/** Every wait of an exchange: bounded by a timeout and by the caller's abort signal (Ctrl-C). */
+function waitEvent<T>(what: string, ms: number, subscribe: (done: (v: T) => void, fail: (e: Error) => void) => () => void, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let off = () => {};
-    const timer = setTimeout(() => {
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       off();
-      reject(new ExchangeError(`timed out after ${ms / 1000} s waiting for ${what}`));
-    }, ms);
+      settle();
+    };
+    const onAbort = () => finish(() => reject(new ExchangeError(`stopped while waiting for ${what}`)));
+    const timer = setTimeout(() => finish(() => reject(new ExchangeError(`timed out after ${ms / 1000} s waiting for ${what}`))), ms);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     off = subscribe(
-      (v) => {
-        clearTimeout(timer);
-        off();
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        off();
-        reject(e);
-      },
+      (v) => finish(() => resolve(v)),
+      (e) => finish(() => reject(e)),
     );
   });
 }
@@ -125,32 +124,31 @@ export class RadioPair {
    * Both tors up and both onions published, then alice's tor retries until bob's onion answers
    * (the descriptor takes a moment to reach the HSDirs).
    */
-  async waitOnline(timeoutMs = 120_000): Promise<void> {
+  async waitOnline(timeoutMs = 120_000, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    await Promise.race([
-      Promise.all(this.radios.map((r) => r.app.torReady)),
-      sleep(timeoutMs, undefined, { ref: false }).then(() => {
-        throw new ExchangeError(`the radios' tors were not up after ${timeoutMs / 1000} s`);
-      }),
-    ]);
+    await waitEvent<void>("the radios' tors to start and publish their onions", timeoutMs, (done, fail) => {
+      Promise.all(this.radios.map((r) => r.app.torReady)).then(() => done(), fail);
+      return () => {};
+    }, signal);
     await waitEvent<void>('both tors to reach 100 % bootstrap', Math.max(1, deadline - Date.now()), (done) => {
       const check = () => this.radios.every((r) => r.app.shell.state.tor.kind === 'connected') && done();
       const offs = this.radios.map((r) => r.app.torLink.onStatus(() => check()));
       queueMicrotask(check);
       return () => offs.forEach((f) => f());
-    });
+    }, signal);
     let last = '';
     while (Date.now() < deadline) {
+      if (signal?.aborted) throw new ExchangeError("stopped while waiting for bob's onion");
       const socksPort = this.alice.app.torLink.socksPort;
       try {
         if (socksPort === undefined) throw new ExchangeError("alice's tor has no SOCKS port");
-        const s = await socksConnect({ socksPort, host: this.bob.app.onion, port: 80, timeoutMs: Math.min(20_000, Math.max(1000, deadline - Date.now())) });
+        const s = await socksConnect({ socksPort, host: this.bob.app.onion, port: 80, timeoutMs: Math.min(20_000, Math.max(1000, deadline - Date.now())), ...(signal ? { signal } : {}) });
         s.destroy();
         return;
       } catch (err) {
         last = (err as Error).message;
         if (err instanceof SocksError && !err.retryable) break;
-        await sleep(500);
+        await sleep(500, undefined, signal ? { signal } : {}).catch(() => undefined);
       }
     }
     throw new ExchangeError(`bob's onion was not reachable from alice within ${timeoutMs / 1000} s: ${last}`);
@@ -160,17 +158,18 @@ export class RadioPair {
    * Alice says `speech`: her mic starts on the file, the button goes down just before the speech
    * and up just after it; then waits for alice's receipt and for bob to have played the clip.
    */
-  async talk(speech: Speech, timeoutMs = 60_000): Promise<ExchangeResult> {
+  async talk(speech: Speech, timeoutMs = 60_000, signal?: AbortSignal): Promise<ExchangeResult> {
     const { alice, bob } = this;
     if (alice.app.hardware.microphone !== alice.microphone) throw new ExchangeError('alice is interactive: she talks with the space bar');
     await alice.microphone.load(speech.raw);
     const loadedAt = performance.now();
     // Press inside the leading silence, after the mic's settle time; the pre-roll covers the rest.
-    await sleep(Math.max(0, speech.leadMs - 150 - (performance.now() - loadedAt)));
+    const pause = (ms: number) => sleep(Math.max(0, ms), undefined, signal ? { signal } : {});
+    await pause(speech.leadMs - 150 - (performance.now() - loadedAt));
     const recording = waitEvent<{ clipId: string }>('alice to start recording', 5000, (done) => {
       alice.app.on('recording', done);
       return () => alice.app.off('recording', done);
-    });
+    }, signal);
     alice.button.press();
     const pressedAt = performance.now();
     const { clipId } = await recording;
@@ -178,19 +177,21 @@ export class RadioPair {
       const on = (e: { clipId: string; durationMs: number; storedBytes: number; wireBytes: number }) => e.clipId === clipId && done(e);
       alice.app.on('sealed', on);
       return () => alice.app.off('sealed', on);
-    });
+    }, signal);
     const delivered = waitEvent<DeliveredInfo>("alice's receipt from bob", timeoutMs, (done, fail) => {
       const on = (e: DeliveredInfo) => e.clipId === clipId && done(e);
       const onFailed = (e: { clipId: string; reason: string }) => e.clipId === clipId && fail(new ExchangeError(`the clip was not delivered: ${e.reason}`));
       alice.app.on('delivered', on).on('failed', onFailed);
       return () => alice.app.off('delivered', on).off('failed', onFailed);
-    });
+    }, signal);
     const played = waitEvent<void>('bob to play the clip', timeoutMs, (done) => {
       const on = (e: { clipId: string }) => e.clipId === clipId && done();
       bob.app.on('played', on);
       return () => bob.app.off('played', on);
-    });
-    await sleep(Math.max(0, speech.leadMs + speech.speechMs + 250 - (performance.now() - loadedAt)));
+    }, signal);
+    // Observed here already: an abort during the pause below must not leave them rejecting unhandled.
+    for (const p of [sealed, delivered, played]) p.catch(() => undefined);
+    await pause(speech.leadMs + speech.speechMs + 250 - (performance.now() - loadedAt));
     alice.button.release();
     const heldMs = performance.now() - pressedAt;
     const [info, seal] = await Promise.all([delivered, sealed, played]).then(([d, s]) => [d, s] as const);
@@ -198,12 +199,12 @@ export class RadioPair {
   }
 
   /** The next clip alice sends, however it is talked (interactive mode): resolves when bob has played it. */
-  async nextExchange(timeoutMs: number): Promise<ExchangeResult> {
+  async nextExchange(timeoutMs: number, signal?: AbortSignal): Promise<ExchangeResult> {
     const { alice, bob } = this;
     const { clipId } = await waitEvent<{ clipId: string }>('alice to talk', timeoutMs, (done) => {
       alice.app.on('recording', done);
       return () => alice.app.off('recording', done);
-    });
+    }, signal);
     const pressedAt = performance.now();
     let heldMs = 0;
     const onReleased = (e: { clipId: string }) => e.clipId === clipId && (heldMs = performance.now() - pressedAt);
@@ -212,19 +213,19 @@ export class RadioPair {
       const on = (e: { clipId: string; durationMs: number; storedBytes: number; wireBytes: number }) => e.clipId === clipId && done(e);
       alice.app.on('sealed', on);
       return () => alice.app.off('sealed', on);
-    });
+    }, signal);
     alice.app.off('released', onReleased);
     const [info] = await Promise.all([
       waitEvent<DeliveredInfo>("alice's receipt from bob", timeoutMs, (done) => {
         const on = (e: DeliveredInfo) => e.clipId === clipId && done(e);
         alice.app.on('delivered', on);
         return () => alice.app.off('delivered', on);
-      }),
+      }, signal),
       waitEvent<void>('bob to play the clip', timeoutMs, (done) => {
         const on = (e: { clipId: string }) => e.clipId === clipId && done();
         bob.app.on('played', on);
         return () => bob.app.off('played', on);
-      }),
+      }, signal),
     ]);
     return { ...(await this.receivedBy(bob, clipId, info, seal)), heldMs };
   }
