@@ -48,12 +48,18 @@ systemctl --root="$root" disable wpa_supplicant.service >&2 2>/dev/null || true
 # ConditionFirstBoot stays usable, and sshd-keygen is handled by torlk-firstboot.
 echo uninitialized >"$root/etc/machine-id"
 rm -f "$root"/etc/ssh/ssh_host_*
+# Debian's node loads the system CA bundle at every start and warns when it is missing; Torlk uses
+# no TLS (tor does its own), so an empty bundle beats pulling in ca-certificates and openssl.
+mkdir -p "$root/etc/ssl/certs"
+[ -e "$root/etc/ssl/certs/ca-certificates.crt" ] || : >"$root/etc/ssl/certs/ca-certificates.crt"
 # The clock never starts before the build (systemd moves it to this file's mtime at boot).
 touch "$root/usr/lib/clock-epoch"
 
 step "boot partition: config.txt hardware lines, read-only root, torlk.toml template"
 fw=$root/boot/firmware
 sed -i 's/\(^\| \)rw\( \|$\)/\1ro\2/' "$fw/cmdline.txt"
+# A serial console on the header's UART (the mini UART, ttyS1 with the upstream device tree).
+grep -q 'console=ttyS1' "$fw/cmdline.txt" || sed -i 's/console=tty0/console=tty0 console=ttyS1,115200/' "$fw/cmdline.txt"
 grep -q ' ro ' "$fw/cmdline.txt" || { echo "customize: cannot make the root read-only in cmdline.txt: $(cat "$fw/cmdline.txt")" >&2; exit 1; }
 if ! grep -q 'Torlk hardware' "$fw/config.txt"; then
   { echo; cat "$repo/hardware/design/config.txt"; } >>"$fw/config.txt"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Boots a zero2w image in qemu-system-aarch64 -M raspi3b (the Zero 2 W's SoC family) and waits on
+# the serial console until the firmware logs that it is running and shows its LED state. The
+# firmware's stderr goes to the console (torlk.service: StandardError=journal+console).
+#   test/image/boot-qemu.sh IMAGE [TIMEOUT_SECONDS]      (default 1200: a starved CPU is slow)
+# Patterns (extended regexes on the console log), overridable:
+#   TORLK_BOOT_RUNNING  default '"msg":"running"'   the firmware is up
+#   TORLK_BOOT_LED      default '"led"'             an LED state line
+# The console log is kept in out/boot-<image name>.log.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+img=${1:?image}
+timeout=${2:-1200}
+running=${TORLK_BOOT_RUNNING:-'"msg":"running"'}
+led=${TORLK_BOOT_LED:-'"led"'}
+log=$repo/out/boot-$(basename "${img%.img}").log
+work=$(mktemp -d "${TMPDIR:-/tmp}/torlk-boot-XXXXXX")
+qpid=''
+cleanup() {
+  if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+    kill -TERM "$qpid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$qpid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$qpid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start=$(sfdisk --dump "$img" | sed -n 's/.*img1 : start= *\([0-9]*\),.*/\1/p')
+fat="$img@@$((start * 512))"
+kernel=$(mdir -b -i "$fat" ::/ | grep '^::/vmlinuz-' | head -n1)
+initrd=$(mdir -b -i "$fat" ::/ | grep '^::/initrd.img-' | head -n1)
+mcopy -i "$fat" "$kernel" "$work/vmlinuz"
+mcopy -i "$fat" "$initrd" "$work/initrd"
+mcopy -i "$fat" ::/bcm2837-rpi-3-b.dtb "$work/board.dtb"
+# QEMU wants an SD card whose size is a power of two; the copy is sparse.
+cp --sparse=always "$img" "$work/sd.img"
+truncate -s 2G "$work/sd.img"
+cmdline=$(mtype -i "$fat" ::/cmdline.txt | tr -d '\r\n' | sed 's/console=[^ ]*//g')
+cmdline="console=ttyS1,115200 $cmdline"
+echo "boot: qemu-system-aarch64 -M raspi3b, cmdline: $cmdline (timeout ${timeout}s, log $log)"
+mkdir -p "$(dirname "$log")"
+: >"$log"
+qemu-system-aarch64 -M raspi3b -m 1G -kernel "$work/vmlinuz" -initrd "$work/initrd" -dtb "$work/board.dtb" \
+  -append "$cmdline" -drive "file=$work/sd.img,if=sd,format=raw" \
+  -display none -serial null -serial "file:$log" -monitor none -nic none &
+qpid=$!
+t0=$(date +%s)
+seen_running='' seen_led=''
+while :; do
+  now=$(date +%s)
+  el=$((now - t0))
+  if [ -z "$seen_running" ] && grep -qE "$running" "$log"; then seen_running=$el; echo "boot: firmware running after ${el}s"; fi
+  if [ -z "$seen_led" ] && grep -qE "$led" "$log"; then seen_led=$el; echo "boot: LED state in the log after ${el}s: $(grep -E "$led" "$log" | head -n1 | cut -c1-160)"; fi
+  [ -n "$seen_running" ] && [ -n "$seen_led" ] && break
+  kill -0 "$qpid" 2>/dev/null || { echo "boot: FAIL: qemu exited early"; tail -n 30 "$log"; exit 1; }
+  if [ "$el" -ge "$timeout" ]; then
+    echo "boot: FAIL: no firmware-running line ($running) and LED line ($led) within ${timeout}s; last console lines:"
+    tail -n 40 "$log"
+    exit 1
+  fi
+  sleep 2
+done
+grep -E 'torlk-firstboot|Failed to start|clock:' "$log" | head -n 20 || true
+echo "boot: passed in ${seen_running}s (kernel start to firmware running)"
