@@ -23,9 +23,11 @@ import { RadioApp, type DeliveredInfo } from './radio-app.js';
 export interface PairedRadio {
   readonly name: string;
   readonly app: RadioApp;
-  readonly button: ScriptedButton;
+  /** A ScriptedButton unless alice's input was given (interactive mode: the keyboard). */
+  readonly button: Button;
   readonly led: RecordingLed;
-  readonly microphone: FileFedMicrophone;
+  /** A FileFedMicrophone unless alice's input was given. */
+  readonly microphone: Microphone;
   /** Raw S16_LE mono at speakerRate: the last clip this radio played. */
   readonly speakerFile: string;
 }
@@ -40,7 +42,7 @@ export interface RadioPairOptions {
   readonly backoff?: BackoffPolicy;
   /** LED per radio (the demo passes LEDs that draw); default RecordingLed. */
   readonly led?: (name: string) => RecordingLed;
-  /** Alice's button and microphone for interactive mode (space bar, laptop mic); talk() is then not available. */
+  /** Alice's button and microphone (interactive mode: space bar and laptop mic); talk() needs a ScriptedButton and a FileFedMicrophone. */
   readonly aliceInput?: { readonly button: Button; readonly microphone: Microphone };
 }
 
@@ -107,7 +109,7 @@ export class RadioPair {
           tor: { extraConfig: o.torConfig },
           ...(o.backoff ? { outbox: { backoff: o.backoff } } : {}),
         });
-        started.push({ name: p.name, app, button, led, microphone, speakerFile });
+        started.push({ name: p.name, app, button: input.button, led, microphone: input.microphone, speakerFile });
       }
     } catch (err) {
       await Promise.allSettled(started.map((r) => r.app.stop()));
@@ -160,8 +162,9 @@ export class RadioPair {
    */
   async talk(speech: Speech, timeoutMs = 60_000, signal?: AbortSignal): Promise<ExchangeResult> {
     const { alice, bob } = this;
-    if (alice.app.hardware.microphone !== alice.microphone) throw new ExchangeError('alice is interactive: she talks with the space bar');
-    await alice.microphone.load(speech.raw);
+    const { button, microphone } = alice;
+    if (!(button instanceof ScriptedButton) || !(microphone instanceof FileFedMicrophone)) throw new ExchangeError('alice is interactive: she talks with the space bar');
+    await microphone.load(speech.raw);
     const loadedAt = performance.now();
     // Press inside the leading silence, after the mic's settle time; the pre-roll covers the rest.
     const pause = (ms: number) => sleep(Math.max(0, ms), undefined, signal ? { signal } : {});
@@ -170,7 +173,7 @@ export class RadioPair {
       alice.app.on('recording', done);
       return () => alice.app.off('recording', done);
     }, signal);
-    alice.button.press();
+    button.press();
     const pressedAt = performance.now();
     const { clipId } = await recording;
     const sealed = waitEvent<{ durationMs: number; storedBytes: number; wireBytes: number }>('the clip to be sealed', timeoutMs, (done) => {
@@ -192,7 +195,7 @@ export class RadioPair {
     // Observed here already: an abort during the pause below must not leave them rejecting unhandled.
     for (const p of [sealed, delivered, played]) p.catch(() => undefined);
     await pause(speech.leadMs + speech.speechMs + 250 - (performance.now() - loadedAt));
-    alice.button.release();
+    button.release();
     const heldMs = performance.now() - pressedAt;
     const [info, seal] = await Promise.all([delivered, sealed, played]).then(([d, s]) => [d, s] as const);
     return { ...(await this.receivedBy(bob, clipId, info, seal)), heldMs };
