@@ -49,6 +49,8 @@ export interface OnionReachTimings {
   readonly body: string;
   /** Seconds from the start of startTestnet to each milestone. */
   readonly networkUpS: number;
+  /** When the last authority or relay reached bootstrap 100 % (undefined if one had not yet). */
+  readonly serversBootstrappedS: number | undefined;
   readonly clientBootstrappedS: number;
   readonly descriptorUploadedS: number;
   readonly reachableS: number;
@@ -74,9 +76,11 @@ export async function measureOnionReach(opts: TestnetOptions = {}, timeoutMs = 1
         stamp(waitDescriptorUploaded(service.node, service.onion, timeoutMs)),
       ]);
       const { socket, attempts } = await waitReachable(client, service.onion, { timeoutMs });
+      const serversBootstrapped = net.nodes().slice(0, net.authorities.length + net.relays.length).map((n) => n.bootstrappedAt);
+      const serversBootstrappedS = serversBootstrapped.every((t) => t !== undefined) ? (Math.max(...serversBootstrapped) - t0) / 1000 : undefined;
       const reply = await httpGetOver(socket, service.onion);
       socket.destroy();
-      return { onion: service.onion, ...reply, networkUpS, clientBootstrappedS, descriptorUploadedS, reachableS: since(), attempts };
+      return { onion: service.onion, ...reply, networkUpS, serversBootstrappedS, clientBootstrappedS, descriptorUploadedS, reachableS: since(), attempts };
     } finally {
       await net.stop();
     }

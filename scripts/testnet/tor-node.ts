@@ -68,6 +68,8 @@ export class TorNode extends EventEmitter {
   readonly pid: number;
   /** Latest bootstrap percentage seen in STATUS_CLIENT events or GETINFO. */
   progress = 0;
+  /** performance.now() when progress first reached 100. */
+  bootstrappedAt: number | undefined;
   /** Onion service IDs (without ".onion") whose descriptor reached at least one HSDir. */
   readonly uploaded = new Set<string>();
   exitCode: number | null | undefined;
@@ -122,12 +124,17 @@ export class TorNode extends EventEmitter {
     await control.command('SETEVENTS STATUS_CLIENT HS_DESC');
     const reply = await control.command('GETINFO status/bootstrap-phase');
     const m = bootstrapProgress.exec(reply.lines.map((l) => l.text).join(' '));
-    if (m?.[1]) this.progress = Math.max(this.progress, Number(m[1]));
+    if (m?.[1]) this.noteProgress(Number(m[1]));
+  }
+
+  private noteProgress(value: number): void {
+    this.progress = Math.max(this.progress, value);
+    if (this.progress >= 100) this.bootstrappedAt ??= performance.now();
   }
 
   private onEvent(name: string, text: string): void {
     const progress = name === 'STATUS_CLIENT' ? bootstrapProgress.exec(text) : null;
-    if (progress?.[1]) this.progress = Math.max(this.progress, Number(progress[1]));
+    if (progress?.[1]) this.noteProgress(Number(progress[1]));
     const desc = name === 'HS_DESC' ? /^UPLOADED (\S+)/.exec(text) : null;
     if (desc?.[1]) this.uploaded.add(desc[1]);
     this.emit('change');

@@ -30,12 +30,12 @@ describe('torrc', () => {
     expect(lines.some((l) => l.startsWith('DisableNetwork'))).toBe(false);
   });
 
-  test('relays assume reachability too, authorities vote every 20 s (20/4/4)', () => {
+  test('relays assume reachability too, authorities vote every 20 s (20/4/4) after a first 10 s round', () => {
     const [authority, relay, client] = configs.map(torrcLines);
     expect(authority).toContain('AssumeReachable 1');
     expect(relay).toContain('AssumeReachable 1');
     expect(relay).toContain('ExitRelay 0');
-    expect(authority).toEqual(expect.arrayContaining(['V3AuthVotingInterval 20', 'V3AuthVoteDelay 4', 'V3AuthDistDelay 4', 'TestingV3AuthInitialVotingInterval 20']));
+    expect(authority).toEqual(expect.arrayContaining(['V3AuthVotingInterval 20', 'V3AuthVoteDelay 4', 'V3AuthDistDelay 4', 'TestingV3AuthInitialVotingInterval 10', 'TestingV3AuthInitialVoteDelay 2', 'TestingV3AuthInitialDistDelay 2']));
     expect(relay!.some((l) => /^(V3AuthVot|V3AuthDist|TestingV3Auth|AuthoritativeDirectory)/.test(l))).toBe(false);
     expect(client!.some((l) => l.startsWith('ORPort') || l.startsWith('AssumeReachable'))).toBe(false);
   });
