@@ -57,6 +57,8 @@ export interface ExchangeResult {
   readonly receivedOgg: Uint8Array;
   /** Press to release, as held. */
   readonly heldMs: number;
+  /** Release to the sealed clip (the microphone's tail, the last page, the signature): the part of the latency tor has no say in. */
+  readonly releaseToSealedMs: number;
 }
 
 /** Something in the exchange did not happen in time; names the step and what was seen. */
@@ -196,9 +198,11 @@ export class RadioPair {
     for (const p of [sealed, delivered, played]) p.catch(() => undefined);
     await pause(speech.leadMs + speech.speechMs + 250 - (performance.now() - loadedAt));
     button.release();
-    const heldMs = performance.now() - pressedAt;
-    const [info, seal] = await Promise.all([delivered, sealed, played]).then(([d, s]) => [d, s] as const);
-    return { ...(await this.receivedBy(bob, clipId, info, seal)), heldMs };
+    const releasedAt = performance.now();
+    const heldMs = releasedAt - pressedAt;
+    const releaseToSealed = sealed.then(() => performance.now() - releasedAt);
+    const [info, seal, releaseToSealedMs] = await Promise.all([delivered, sealed, releaseToSealed, played]);
+    return { ...(await this.receivedBy(bob, clipId, info, seal)), heldMs, releaseToSealedMs };
   }
 
   /** The next clip alice sends, however it is talked (interactive mode): resolves when bob has played it. */
@@ -218,6 +222,7 @@ export class RadioPair {
       return () => alice.app.off('sealed', on);
     }, signal);
     alice.app.off('released', onReleased);
+    const releaseToSealedMs = performance.now() - pressedAt - heldMs;
     const [info] = await Promise.all([
       waitEvent<DeliveredInfo>("alice's receipt from bob", timeoutMs, (done) => {
         const on = (e: DeliveredInfo) => e.clipId === clipId && done(e);
@@ -230,7 +235,7 @@ export class RadioPair {
         return () => bob.app.off('played', on);
       }, signal),
     ]);
-    return { ...(await this.receivedBy(bob, clipId, info, seal)), heldMs };
+    return { ...(await this.receivedBy(bob, clipId, info, seal)), heldMs, releaseToSealedMs };
   }
 
   private async receivedBy(
@@ -238,7 +243,7 @@ export class RadioPair {
     clipId: string,
     info: DeliveredInfo,
     seal: { durationMs: number; storedBytes: number; wireBytes: number },
-  ): Promise<Omit<ExchangeResult, 'heldMs'>> {
+  ): Promise<Omit<ExchangeResult, 'heldMs' | 'releaseToSealedMs'>> {
     const received = await decodeStoredClip({ inbox: bob.app.receiver.inbox, clipId, identity: bob.app.identity, contacts: bob.app.config.contacts });
     return { clipId, delivered: info, audioMs: seal.durationMs, storedBytes: seal.storedBytes, wireBytes: seal.wireBytes, receivedOgg: received.ogg };
   }

@@ -25,7 +25,11 @@ class ReplayRecording implements Recording {
 
   async stop(): Promise<RecordingSummary> {
     this.#stop();
-    return { samples: this.source.reduce((n, p) => n + p.samples, 0), packets: this.source.length, xruns: 0 };
+    // The first preSkip samples of decoder output are the encoder's lookahead, not input: a real
+    // recording's sample count is what its packets carry after it.
+    const carried = this.source.reduce((n, p) => n + p.samples, 0);
+    const lookahead = Math.ceil((this.format.preSkip * this.format.sampleRate) / 48000);
+    return { samples: carried - lookahead, packets: this.source.length, xruns: 0 };
   }
 }
 

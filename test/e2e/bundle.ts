@@ -30,18 +30,21 @@ export interface RunResult {
 }
 
 /**
- * Runs the bundle from the repository root (where the addon is found); `onStderr` sees stderr as it
- * comes (to act on progress). The child is SIGTERMed, then SIGKILLed, if it outlives `timeoutMs`.
+ * Runs the bundle from the repository root (where the addon is found); `onOutput` sees stdout and
+ * stderr together as they come (to act on progress). The child is SIGTERMed, then SIGKILLed, if it outlives `timeoutMs`.
  */
-export function runTorlk(bundle: string, args: string[], timeoutMs: number, onStderr?: (text: string, child: import('node:child_process').ChildProcess) => void): Promise<RunResult> {
+export function runTorlk(bundle: string, args: string[], timeoutMs: number, onOutput?: (text: string, child: import('node:child_process').ChildProcess) => void): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bundle, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TORLK_LOG: 'error' } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onOutput?.(stdout + stderr, child);
+    });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      onStderr?.(stderr, child);
+      onOutput?.(stdout + stderr, child);
     });
     const term = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 10_000);
