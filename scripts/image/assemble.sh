@@ -30,7 +30,16 @@ echo "assemble: ext4 data partition" >&2
 uid=$(awk -F: '$1=="torlk"{print $3}' "$root/etc/passwd")
 gid=$(awk -F: '$1=="torlk"{print $3}' "$root/etc/group")
 [ -n "$uid" ] && [ -n "$gid" ] || { echo "assemble: no torlk user in $root/etc/passwd" >&2; exit 1; }
-mkfs.ext4 -q -F -L TORLKDATA -E "root_owner=$uid:$gid" -O ^metadata_csum_seed "$work/data.ext4" "${data_mib}M"
+tsuid=$(awk -F: '$1=="systemd-timesync"{print $3":"$4}' "$root/etc/passwd")
+[ -n "$tsuid" ] || { echo "assemble: no systemd-timesync user in $root/etc/passwd" >&2; exit 1; }
+# The radio's directory, plus timesyncd's state (bind-mounted over /var/lib/systemd/timesync: the
+# root is read-only and timesyncd cannot start without a writable state directory).
+mkdir -m 0700 "$work/data"
+mkdir -m 0755 "$work/data/.timesync"
+chown "$uid:$gid" "$work/data"
+chown "$tsuid" "$work/data/.timesync"
+# 4 KiB blocks: the 64 MiB partition grows to the whole card on first boot.
+mkfs.ext4 -q -F -L TORLKDATA -b 4096 -d "$work/data" "$work/data.ext4" "${data_mib}M"
 e2fsck -fn "$work/root.ext4" >/dev/null || { echo "assemble: e2fsck found errors in the root filesystem" >&2; exit 1; }
 
 echo "assemble: partition table" >&2

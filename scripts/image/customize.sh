@@ -22,7 +22,7 @@ step "the torlk user (groups gpio and audio) and the data directory mount point"
 in_root getent group gpio >/dev/null || in_root groupadd --system gpio
 in_root getent passwd torlk >/dev/null ||
   in_root useradd --system --user-group --home-dir /var/lib/torlk --no-create-home --shell /usr/sbin/nologin --groups gpio,audio torlk
-mkdir -p "$root/var/lib/torlk" "$root/boot/firmware"
+mkdir -p "$root/var/lib/torlk" "$root/boot/firmware" "$root/var/lib/systemd/timesync"
 
 step "firmware under /opt/torlk"
 rm -rf "$root/opt/torlk"

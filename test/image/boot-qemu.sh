@@ -3,16 +3,20 @@
 # the serial console until the firmware logs that it is running and shows its LED state. The
 # firmware's stderr goes to the console (torlk.service: StandardError=journal+console).
 #   test/image/boot-qemu.sh IMAGE [TIMEOUT_SECONDS]      (default 1200: a starved CPU is slow)
+# Like a user, the test first writes a contact and a channel into the card's torlk.toml (on a
+# sparse copy of the image; the built image is not changed): the radio refuses to run without one.
+# QEMU's raspi3b has no I2S codec, so the kernel command line loads snd-aloop under the codec's
+# card name (sndrpigooglevoi): the firmware opens "its" microphone and amplifier on a virtual card.
 # Patterns (extended regexes on the console log), overridable:
-#   TORLK_BOOT_RUNNING  default '"msg":"running"'   the firmware is up
-#   TORLK_BOOT_LED      default '"led"'             an LED state line
+#   TORLK_BOOT_RUNNING  default 'torlk radio: on "'   the firmware is up (its start line)
+#   TORLK_BOOT_LED      default '"led"'               an LED state line
 # The console log is kept in out/boot-<image name>.log.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 img=${1:?image}
 timeout=${2:-1200}
-running=${TORLK_BOOT_RUNNING:-'"msg":"running"'}
+running=${TORLK_BOOT_RUNNING:-'torlk radio: on "'}
 led=${TORLK_BOOT_LED:-'"led"'}
 log=$repo/out/boot-$(basename "${img%.img}").log
 work=$(mktemp -d "${TMPDIR:-/tmp}/torlk-boot-XXXXXX")
@@ -38,7 +42,17 @@ mcopy -i "$fat" ::/bcm2837-rpi-3-b.dtb "$work/board.dtb"
 cp --sparse=always "$img" "$work/sd.img"
 truncate -s 2G "$work/sd.img"
 cmdline=$(mtype -i "$fat" ::/cmdline.txt | tr -d '\r\n' | sed 's/console=[^ ]*//g')
-cmdline="console=ttyS1,115200 $cmdline"
+cmdline="console=ttyS1,115200 $cmdline modules_load=snd_aloop snd_aloop.id=sndrpigooglevoi"
+
+# A peer made on this machine with the same firmware; its card goes into the image's torlk.toml.
+torlk=(node "$repo/dist/torlk.cjs")
+"${torlk[@]}" init --data "$work/peer" --config "$work/peer.toml" --name "QEMU peer" >/dev/null
+card=$("${torlk[@]}" card --no-qr --data "$work/peer" --config "$work/peer.toml" | grep -m1 '^torlk:')
+sd_fat="$work/sd.img@@$((start * 512))"
+mtype -i "$sd_fat" ::/torlk.toml | tr -d '\r' >"$work/torlk.toml"
+sed -i 's/^# name = .*/name = "QEMU radio"/; s/^# channel = .*/channel = "test"/' "$work/torlk.toml"
+"${torlk[@]}" contact add "$card" --channel test --data "$work/peer" --config "$work/torlk.toml" >/dev/null
+mcopy -o -i "$sd_fat" "$work/torlk.toml" ::/torlk.toml
 echo "boot: qemu-system-aarch64 -M raspi3b, cmdline: $cmdline (timeout ${timeout}s, log $log)"
 mkdir -p "$(dirname "$log")"
 : >"$log"
