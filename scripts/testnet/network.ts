@@ -8,7 +8,7 @@ import { createLog } from '../../firmware/log.js';
 import { trackTempDir, untrackTempDir } from './exit-hook.js';
 import { createAuthorityIdentity, routerFingerprint } from './gencert.js';
 import { defaultPortRange, findFreePorts, releasePorts, type PortRange } from './ports.js';
-import { launchTorNode, type TorNode } from './tor-node.js';
+import { launchTorNode, TorStartError, type TorNode } from './tor-node.js';
 import { clientJoinLines, torrcLines, type AuthorityDescriptor, type NodeConfig, type NodeRole } from './torrc.js';
 
 const log = createLog('testnet');
@@ -69,8 +69,10 @@ export class Testnet {
 
   /** Starts a client tor with a SocksPort on 127.0.0.1. Wait on it with waitBootstrapped(). */
   async startClient(): Promise<TorNode> {
-    const [control, socks] = await this.reservePorts(2);
-    return this.launchExtra('client', 'c', { control: control!, socks: socks! });
+    return retryPortRace(async () => {
+      const [control, socks] = await this.reservePorts(2);
+      return this.launchExtra('client', 'c', { control: control!, socks: socks! });
+    });
   }
 
   /** Starts a tor publishing an onion service that forwards `virtualPort` to 127.0.0.1:targetPort. */
@@ -78,8 +80,10 @@ export class Testnet {
     for (const p of [targetPort, virtualPort]) {
       if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TestnetConfigError(`onion service port ${p} is not in 1-65535`);
     }
-    const [control] = await this.reservePorts(1);
-    const node = await this.launchExtra('onion-service', 'h', { control: control! }, { virtualPort, targetPort });
+    const node = await retryPortRace(async () => {
+      const [control] = await this.reservePorts(1);
+      return this.launchExtra('onion-service', 'h', { control: control! }, { virtualPort, targetPort });
+    });
     // Tor writes hs/hostname while reading its config, before the control port opens.
     const onion = (await readFile(join(node.dataDir, 'hs', 'hostname'), 'utf8')).trim();
     return { node, onion, virtualPort, targetPort };
@@ -117,6 +121,22 @@ export class Testnet {
   }
 }
 
+/**
+ * Another process (a suite running beside this one) can bind a probed port before tor does; tor
+ * then exits with "Could not bind". Such a start is retried with fresh ports, twice at most.
+ */
+export async function retryPortRace<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (e) {
+      const raced = e instanceof TorStartError && /Could not bind|Address already in use/.test(e.message);
+      if (!raced || attempt >= 3) throw e;
+      log.warn('a probed port was taken before tor bound it; retrying with fresh ports', { attempt, error: e.message });
+    }
+  }
+}
+
 function checkCount(value: number, what: string, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new TestnetConfigError(`${what} must be an integer from ${min} to ${max}, got ${value}`);
@@ -146,6 +166,10 @@ export async function startTestnet(opts: TestnetOptions = {}): Promise<Testnet> 
   const relayCount = opts.relays ?? 3;
   checkCount(authorityCount, 'authorities', 1, 9);
   checkCount(relayCount, 'relays', 0, 30);
+  return retryPortRace(() => startServers(opts, authorityCount, relayCount));
+}
+
+async function startServers(opts: TestnetOptions, authorityCount: number, relayCount: number): Promise<Testnet> {
   const { dir, owns } = await prepareDir(opts);
   const servers = authorityCount + relayCount;
   let ports: number[] = [];
@@ -188,6 +212,9 @@ export async function startTestnet(opts: TestnetOptions = {}): Promise<Testnet> 
     if (owns) {
       await rm(dir, { recursive: true, force: true });
       untrackTempDir(dir);
+    } else {
+      // The given dir was empty when we started, so everything in it is ours; a retry needs it empty.
+      for (const entry of await readdir(dir)) await rm(join(dir, entry), { recursive: true, force: true });
     }
     throw e;
   }
