@@ -8,12 +8,13 @@ import { startTestnet, type Testnet } from './network.js';
 import { measureOnionReach } from './onion-check.js';
 
 const usage = `usage: scripts/testnet/run start [--dir DIR] [--client] [--authorities N] [--relays N]
-       scripts/testnet/run check [--authorities N] [--relays N]
+       scripts/testnet/run check [--dir DIR] [--authorities N] [--relays N]
 
 start  runs 3 authorities + 3 relays on 127.0.0.1 until Ctrl-C. Prints the torrc lines a tor adds to
        join (also written to DIR/client-torrc). --client also starts a client tor and prints its
        SocksPort once it has bootstrapped. --dir keeps the DataDirectories there after stopping.
-check  measures start -> onion reachable once and exits 0 if the onion answered.`;
+check  measures start -> onion reachable once and exits 0 if the onion answered (--dir keeps the
+       nodes' notice logs for a look at a slow run).`;
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -42,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const counts = { authorities: Number(values.authorities), relays: Number(values.relays) };
   if (command === 'check') {
     const started = performance.now();
-    const r = await measureOnionReach(counts);
+    const r = await measureOnionReach({ ...counts, ...(values.dir ? { dir: values.dir } : {}) });
     process.stderr.write(`testnet: HTTP ${r.status} from ${r.onion}\n`);
     process.stdout.write(`${JSON.stringify({ ...r, totalSeconds: (performance.now() - started) / 1000 })}\n`);
     return r.status === 200 ? 0 : 1;
