@@ -7,7 +7,7 @@ import type { Contact } from '../contacts/contact.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import { createLog } from '../log.js';
 import type { RadioEvent } from '../radio/radio-types.js';
-import { addClientAuth, parseClientAuthPublicKey, publishOnion, startTor, type TorInstance, type TorStatus } from '../tor/index.js';
+import { addClientAuth, parseClientAuthPublicKey, publishOnion, TorSupervisor, type TorInstance, type TorStatus } from '../tor/index.js';
 import type { Connector } from '../transport/sender.js';
 import { torConnector } from '../transport/tor-connector.js';
 import { TorNotRunningError } from './app-errors.js';
@@ -75,6 +75,7 @@ export class TorLink {
     return this.#onion;
   }
 
+  /** The SOCKS port once tor runs. */
   get socksPort(): number | undefined {
     return this.#tor?.socksPort;
   }
@@ -101,8 +102,9 @@ export class TorLink {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const u of this.#unsubscribe.splice(0)) u();
-    await this.ready.catch(() => undefined);
+    // Stopping the supervisor also ends a start still waiting (for a plausible clock, for tor).
     await this.#tor?.stop();
+    await this.ready.catch(() => undefined);
   }
 
   #emit(status: TorStatus): void {
@@ -116,14 +118,16 @@ export class TorLink {
   }
 
   async #start(): Promise<void> {
-    const tor = await startTor({
+    const tor = new TorSupervisor({
       dataDir: this.options.dataDir ?? join(this.identity.dataDir, 'tor'),
       ...(this.options.torBinary !== undefined ? { torBinary: this.options.torBinary } : {}),
       ...(this.options.extraConfig ? { extraConfig: this.options.extraConfig } : {}),
     });
     this.#tor = tor;
+    // Subscribed before start, so "clock wrong" and "starting" reach the radio while tor waits.
     this.#unsubscribe.push(tor.status.subscribe((s) => this.#emit(s)));
-    if (this.#stopped) return; // stop() raced the start: it stops this tor once ready settles
+    await tor.start();
+    if (this.#stopped) return;
     // Our key for each contact's service first, so the first connect to them needs no second try.
     const secret = this.identity.clientAuth.pair.privateKey;
     for (const c of this.contacts) await addClientAuth(tor, c.onion, secret);

@@ -1,23 +1,31 @@
 // Issue 6's end-to-end figures: two complete radios (firmware/app) on the private Tor network, alice
 // talking to bob through the addon on ALSA file PCMs. References are measured in this same run.
 // 1. Release-to-delivered for a ~10 s clip, streamed while talking (median of 3), and the same
-//    audio sent after release (seal, new stream, whole upload; median of 3). Reference: one
-//    request/response round trip on a new stream over the warm circuit (median of 7).
+//    audio sent after release (the same microphone tail, then seal, new stream, whole upload;
+//    median of 3). Reference: one request/response round trip on a new stream over the warm
+//    circuit (median of 7). The microphone's 200 ms tail after release is in both.
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
-// 3. CPU seconds per audio second of the firmware (alice and bob share this process, so the figure
-//    covers sender and receiver together), and of their two tors. Reference: opusenc on the audio.
-// 4. RSS at idle and after 200 clips (replayed mic packets, the rest real), with the growth trend.
+// 3. CPU seconds per audio second: alice's firmware (the sender, this process) and bob's (the
+//    receiver, a child process: e2e-radio-child.ts), and their two tors. Reference: opusenc.
+// 4. RSS of each radio's process at idle and after 200 clips (replayed mic packets, the rest real),
+//    with the growth trend over the second half.
 // 5. Firmware start to ready, tor excluded (RadioApp.start). Reference: `node -e 0`.
 // Progress goes to stderr; the last stdout line is BENCH_JSON (scripts/bench.mjs).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestnet, type Testnet } from '../../scripts/testnet/network.js';
-import { RadioPair } from '../../firmware/app/radio-pair.js';
-import { RadioApp } from '../../firmware/app/radio-app.js';
-import { makeSpeech } from '../../firmware/app/demo-speech.js';
+import { socksConnect } from '../../firmware/tor/socks5-client.js';
+import { openClip } from '../../firmware/clip/open-clip.js';
+import { inboxKey } from '../../firmware/store/inbox.js';
+import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
+import { makeSpeech, type Speech } from '../../firmware/app/demo-speech.js';
 import { provisionRadios } from '../../firmware/app/demo-provision.js';
 import { clipPackets } from '../../firmware/app/clip-playback.js';
 import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
@@ -68,28 +76,139 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
+
+/** Bob's radio in its own process (e2e-radio-child.ts), bundled next to this bench. */
+class ChildRadio extends EventEmitter {
+  readonly lines: Record<string, unknown>[] = [];
+  private constructor(readonly child: ChildProcessWithoutNullStreams) {
+    super();
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return; // a log line
+      }
+      this.lines.push(msg);
+      this.emit(String(msg.t), msg);
+    });
+    child.stderr.on('data', () => undefined);
+  }
+
+  static async start(work: string, config: object): Promise<ChildRadio> {
+    const outfile = join(dirname(fileURLToPath(import.meta.url)), 'e2e-radio-child.mjs');
+    await build({
+      entryPoints: [join(process.cwd(), 'test/bench/e2e-radio-child.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      packages: 'external',
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    const child = spawn(process.execPath, [outfile, JSON.stringify(config)], { cwd: process.cwd(), env: { ...process.env, TORLK_LOG: 'error' } });
+    return new ChildRadio(child);
+  }
+
+  next(t: string, ms: number, match: (m: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
+    const seen = this.lines.find((m) => m.t === t && match(m));
+    if (seen && t !== 'stats' && t !== 'played') return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bob's process: no "${t}" within ${ms / 1000} s`)), ms);
+      const on = (m: Record<string, unknown>) => {
+        if (!match(m)) return;
+        clearTimeout(timer);
+        this.off(t, on);
+        resolve(m);
+      };
+      this.on(t, on);
+    });
+  }
+
+  async stats(): Promise<{ rss: number; cpuSeconds: number }> {
+    const reply = this.next('stats', 10_000);
+    this.child.stdin.write('stats\n');
+    return (await reply) as unknown as { rss: number; cpuSeconds: number };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.stdin.write('stop\n');
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(kill);
+  }
+}
+
+function onceApp<T>(app: RadioApp, event: 'delivered' | 'sealed' | 'recording', what: string, ms: number, match: (e: T) => boolean = () => true): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      app.off(event, on as never);
+      reject(new Error(`no ${what} within ${ms / 1000} s`));
+    }, ms);
+    const on = (e: T) => {
+      if (!match(e)) return;
+      clearTimeout(timer);
+      app.off(event, on as never);
+      resolve(e);
+    };
+    app.on(event, on as never);
+  });
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'torlk-e2e-bench-'));
   let net: Testnet | undefined;
-  let pair: RadioPair | undefined;
+  let alice: RadioApp | undefined;
+  let bob: ChildRadio | undefined;
   const rows: object[] = [];
   try {
     say('starting the private network');
     net = await startTestnet({ dir: join(dir, 'net') });
     const speech = await makeSpeech(dir, TEN_SECONDS);
     say(`speech: ${(speech.speechMs / 1000).toFixed(1)} s`);
+    const [a, b] = await provisionRadios(join(dir, 'radios'), ['alice', 'bob']);
+    const torConfig = net.torrcLinesForClient();
+    bob = await ChildRadio.start(dir, { dataDir: b!.dataDir, configPath: b!.configPath, speakerFile: join(dir, 'bob.raw'), torConfig });
     const aliceButton = new ScriptedButton();
     const aliceMic = new ReplayMicrophone();
-    pair = await RadioPair.start({ dir: join(dir, 'radios'), torConfig: net.torrcLinesForClient(), aliceInput: { button: aliceButton, microphone: aliceMic } });
-    const startFirst = Math.max(pair.alice.app.startMs, pair.bob.app.startMs);
-    await pair.waitOnline(150_000);
+    alice = await RadioApp.start({
+      dataDir: a!.dataDir,
+      configPath: a!.configPath,
+      hardware: { button: aliceButton, led: new RecordingLed(), microphone: aliceMic, speaker: createSimSpeaker({ outfile: join(dir, 'alice.raw'), rate: 16000 }) },
+      tor: { extraConfig: torConfig },
+    });
+    const bobReady = await bob.next('ready', 30_000);
+    const startFirst = Math.max(alice.startMs, bobReady.startMs as number);
+    await alice.torReady;
+    const bobTor = (await bob.next('published', 150_000)).torPid as number;
+    await bob.next('connected', 150_000);
+    const app = alice;
+    await new Promise<void>((resolve) => {
+      const check = () => app.shell.state.tor.kind === 'connected' && resolve();
+      app.on('tor', check);
+      check();
+    });
+    const connector = alice.torLink.connector();
+    const bobOnion = bobReady.onion as string;
+    for (let tries = 0; ; tries++) {
+      try {
+        (await socksConnect({ socksPort: alice.torLink.socksPort!, host: bobOnion, port: 80, timeoutMs: 20_000 })).destroy();
+        break;
+      } catch (err) {
+        if (tries > 120) throw err;
+        await sleep(500);
+      }
+    }
     await sleep(2000);
-    const rssIdle = process.memoryUsage().rss;
-    say(`online; idle RSS ${mb(rssIdle).toFixed(1)} MB`);
+    const rssIdleAlice = process.memoryUsage().rss;
+    const rssIdleBob = (await bob.stats()).rss;
+    say(`online; idle RSS alice ${mb(rssIdleAlice).toFixed(1)} MB, bob ${mb(rssIdleBob).toFixed(1)} MB`);
 
     // Reference: request/response round trip on a new stream over the warm circuit.
-    const connector = pair.alice.app.torLink.connector();
-    const bobOnion = pair.bob.app.onion;
     const rtts: number[] = [];
     for (let i = 0; i < 7; i++) {
       const probe = await connector(bobOnion, 80);
@@ -107,94 +226,116 @@ async function main(): Promise<void> {
     const rtt = median(rtts);
     say(`warm onion round trip: median ${rtt.toFixed(1)} ms (${rtts.map((r) => r.toFixed(0)).join(', ')})`);
 
-    // Streamed: three ~10 s talks through the addon, timed from release to alice's verified receipt.
+    /** One talk through the addon: mic on the file, press in the lead silence, release after the speech. */
+    const talk = async (s: Speech) => {
+      aliceMic.useFile();
+      await aliceMic.load(s.raw);
+      const loadedAt = performance.now();
+      await sleep(Math.max(0, s.leadMs - 150 - (performance.now() - loadedAt)));
+      const recording = onceApp<{ clipId: string }>(app, 'recording', 'recording', 5000);
+      aliceButton.press();
+      const { clipId } = await recording;
+      const sealed = onceApp<{ clipId: string; durationMs: number }>(app, 'sealed', 'sealed clip', 60_000, (e) => e.clipId === clipId);
+      const delivered = onceApp<DeliveredInfo>(app, 'delivered', 'receipt', 60_000, (e) => e.clipId === clipId);
+      const played = bob!.next('played', 60_000, (m) => m.clipId === clipId);
+      await sleep(Math.max(0, s.leadMs + s.speechMs + 250 - (performance.now() - loadedAt)));
+      aliceButton.release();
+      const releasedAt = performance.now();
+      const seal = await sealed;
+      const toSealed = performance.now() - releasedAt;
+      const [info] = await Promise.all([delivered, played]);
+      return { clipId, info, audioMs: seal.durationMs, toSealed };
+    };
+
+    // Streamed: three ~10 s talks, timed from release to alice's verified receipt.
     const streamed: number[] = [];
     const sealedAfter: number[] = [];
     const perSecond: number[] = [];
-    let cpuFirmware = 0;
+    let cpuAlice = 0;
+    let cpuBob = 0;
     let cpuTor = 0;
     let audioSeconds = 0;
-    let received: Uint8Array | undefined;
-    const torPids = pair.radios.map((r) => r.app.torLink.tor!.pid!);
+    let lastClip = '';
+    const torPids = [alice.torLink.tor!.pid!, bobTor];
     for (let i = 0; i < 3; i++) {
       const cpu0 = process.cpuUsage();
+      const bob0 = (await bob.stats()).cpuSeconds;
       const tor0 = torPids.map(processCpuSeconds);
-      const r = await pair.talk(speech);
+      const r = await talk(speech);
       const cpu = process.cpuUsage(cpu0);
-      cpuFirmware += (cpu.user + cpu.system) / 1e6;
-      cpuTor += torPids.map(processCpuSeconds).reduce((a, v, k) => a + v - tor0[k]!, 0);
+      cpuAlice += (cpu.user + cpu.system) / 1e6;
+      cpuBob += (await bob.stats()).cpuSeconds - bob0;
+      cpuTor += torPids.map(processCpuSeconds).reduce((acc, v, k) => acc + v - tor0[k]!, 0);
       audioSeconds += r.audioMs / 1000;
-      streamed.push(r.delivered.latencyMs!);
-      sealedAfter.push(r.releaseToSealedMs);
-      perSecond.push(r.delivered.bytesSent / (r.audioMs / 1000));
-      received = r.receivedOgg;
-      say(`streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.delivered.bytesSent} B, release-to-delivered ${r.delivered.latencyMs!.toFixed(0)} ms (${r.delivered.via}), of which release-to-sealed ${r.releaseToSealedMs.toFixed(0)} ms`);
+      streamed.push(r.info.latencyMs!);
+      sealedAfter.push(r.toSealed);
+      perSecond.push(r.info.bytesSent / (r.audioMs / 1000));
+      lastClip = r.clipId;
+      say(`streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.info.bytesSent} B, release-to-delivered ${r.info.latencyMs!.toFixed(0)} ms (${r.info.via}), of which release-to-sealed ${r.toSealed.toFixed(0)} ms`);
     }
-    const decoded = clipPackets(received!);
+    // Bob's copy of the last clip, opened from his inbox file.
+    const opened = await openClip(new Uint8Array(readFileSync(join(b!.dataDir, 'inbox', `${inboxKey(lastClip)}.clip`))), { identity: b!.identity, contacts: [{ name: 'alice', signingKey: a!.identity.signer.id }] });
+    const received = opened.ogg;
+    const decoded = clipPackets(received);
     const opusBytesPerSecond = decoded.packets.reduce((n, p) => n + p.data.length, 0) / (decoded.durationMs / 1000);
 
     // Send-after-release: the same audio sealed at release and uploaded whole on a new stream.
     const afterRelease: number[] = [];
-    const bob = pair.alice.app.members[0]!;
+    const bobContact = alice.members[0]!;
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
       const sealed = await sealClip({
-        ogg: received!,
-        header: { channel: pair.alice.app.channel, sequence: await nextSequence(pair.alice.app.identity.dataDir), createdAt: Date.now() },
-        signer: pair.alice.app.identity.signer,
-        recipients: [bob.ageRecipient],
+        ogg: received,
+        header: { channel: alice.channel, sequence: await nextSequence(alice.identity.dataDir), createdAt: Date.now() },
+        signer: alice.identity.signer,
+        recipients: [bobContact.ageRecipient],
       });
-      await uploadClip({ connector, recipient: recipientFor(bob), body: sealed });
-      afterRelease.push(performance.now() - t0);
+      await uploadClip({ connector, recipient: recipientFor(bobContact), body: sealed });
+      // Release → tail recorded and clip complete is the same as when streaming; then seal and upload.
+      afterRelease.push(median(sealedAfter) + performance.now() - t0);
       say(`send-after-release ${i + 1}: ${afterRelease.at(-1)!.toFixed(0)} ms for ${sealed.length} B`);
     }
+    await sleep(1000); // bob plays those three
 
-    // Opusenc on the same audio, for the CPU reference.
     const opusencCpu = childCpuSeconds(`opusenc --quiet --bitrate 16 ${speech.wav} ${join(dir, 'ref.opus')}`);
     const speechSeconds = speech.speechMs / 1000 + (speech.leadMs + speech.trailMs) / 1000;
 
     // Memory: 200 one-second clips (replayed packets, everything after the mic real).
-    const second = decoded.packets.slice(0, 50);
-    aliceMic.useReplay(decoded.format, second);
-    const rss: number[] = [];
+    aliceMic.useReplay(decoded.format, decoded.packets.slice(0, 50));
+    const rssA: number[] = [];
+    const rssB: number[] = [];
     const at: number[] = [];
     for (let i = 1; i <= RSS_CLIPS; i++) {
-      const once = (app: RadioApp, event: 'delivered' | 'played', what: string) =>
-        new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`clip ${i}: no ${what} within 30 s`)), 30_000);
-          app.once(event, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      const delivered = once(pair.alice.app, 'delivered', "receipt at alice");
-      const played = once(pair.bob.app, 'played', 'playback at bob');
+      const recording = onceApp<{ clipId: string }>(app, 'recording', 'recording', 5000);
       aliceButton.press();
+      const { clipId } = await recording;
+      const delivered = onceApp<DeliveredInfo>(app, 'delivered', `clip ${i} receipt`, 30_000, (e) => e.clipId === clipId);
+      const played = bob.next('played', 30_000, (m) => m.clipId === clipId);
       await sleep(300);
       aliceButton.release();
       await Promise.all([delivered, played]);
       if (i % 20 === 0) {
-        rss.push(process.memoryUsage().rss);
+        rssA.push(process.memoryUsage().rss);
+        rssB.push((await bob.stats()).rss);
         at.push(i);
-        say(`clip ${i}: RSS ${mb(rss.at(-1)!).toFixed(1)} MB`);
+        say(`clip ${i}: RSS alice ${mb(rssA.at(-1)!).toFixed(1)} MB, bob ${mb(rssB.at(-1)!).toFixed(1)} MB`);
       }
     }
-    const rssAfter = rss.at(-1)!;
-    const half = Math.floor(rss.length / 2);
-    const trendMbPer100 = slope(at.slice(half), rss.slice(half).map(mb)) * 100;
+    const half = Math.floor(at.length / 2);
+    const trend = (xs: number[]) => slope(at.slice(half), xs.slice(half).map(mb)) * 100;
 
     // Start to ready without tor: fresh radios whose tor cannot start (start-to-ready must not wait for it).
     const extra = await provisionRadios(join(dir, 'starts'), ['carol', 'dave', 'erin', 'frank']);
     const starts: number[] = [];
     for (const radio of extra) {
-      const app = await RadioApp.start({
+      const r = await RadioApp.start({
         dataDir: radio.dataDir,
         configPath: radio.configPath,
         hardware: { button: new ScriptedButton(), led: new RecordingLed(), microphone: new FileFedMicrophone(), speaker: createSimSpeaker({ outfile: join(dir, 'starts', 'out.raw'), rate: 16000 }) },
         tor: { torBinary: '/bin/false' },
       });
-      starts.push(app.startMs);
-      await app.stop();
+      starts.push(r.startMs);
+      await r.stop();
     }
     const nodeStart = (() => {
       const t0 = performance.now();
@@ -202,25 +343,33 @@ async function main(): Promise<void> {
       return performance.now() - t0;
     })();
     const startReady = median(starts);
-    say(`start-to-ready: first ${startFirst.toFixed(0)} ms, then median ${startReady.toFixed(1)} ms (${starts.map((s) => s.toFixed(0)).join(', ')})`);
+    say(`start-to-ready: first ${startFirst.toFixed(0)} ms, then median ${startReady.toFixed(1)} ms (${starts.map((x) => x.toFixed(0)).join(', ')})`);
 
     const latency = median(streamed);
+    const afterTail = latency - median(sealedAfter);
     const bps = median(perSecond);
+    const opusencPerSecond = opusencCpu / speechSeconds;
+    const memRows = (who: string, idle: number, series: number[]) => [
+      { metric: `RSS idle, ${who}'s process`, value: mb(idle), unit: 'MB', goal: '<= 64 MB', pass: mb(idle) <= 64 },
+      { metric: `RSS after ${RSS_CLIPS} clips, ${who}'s process`, value: mb(series.at(-1)!), unit: 'MB', reference: { name: 'RSS idle', value: mb(idle) }, ratio: series.at(-1)! / idle, goal: '<= 64 MB', pass: mb(series.at(-1)!) <= 64 },
+      { metric: `RSS trend, ${who}, clips ${at[half]}-${RSS_CLIPS}`, value: trend(series), unit: 'MB/100 clips', goal: '<= 1 (no growth)', pass: trend(series) <= 1 },
+    ];
     rows.push(
       { metric: 'release-to-delivered, streamed (~10 s clip)', value: latency, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: latency / rtt, goal: '<= 1.5', pass: latency / rtt <= 1.5 },
-      { metric: 'release-to-delivered minus release-to-sealed (mic tail, last page)', value: latency - median(sealedAfter), unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: (latency - median(sealedAfter)) / rtt },
+      { metric: 'streamed, after the clip is sealed (mic tail excluded)', value: afterTail, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: afterTail / rtt, goal: '<= 1.5', pass: afterTail / rtt <= 1.5 },
       { metric: 'release-to-delivered, send after release', value: median(afterRelease), unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: median(afterRelease) / rtt },
       { metric: 'bytes on the wire per speech second', value: bps, unit: 'B/s', reference: { name: 'Opus packets alone', value: opusBytesPerSecond }, ratio: bps / opusBytesPerSecond, goal: '<= 2300 B/s', pass: bps <= 2300 },
-      { metric: 'firmware CPU per audio second (alice+bob, one process)', value: cpuFirmware / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencCpu / speechSeconds }, ratio: cpuFirmware / audioSeconds / (opusencCpu / speechSeconds || 1e-9) },
+      { metric: 'sender firmware CPU per audio second (alice)', value: cpuAlice / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuAlice / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
+      { metric: 'receiver firmware CPU per audio second (bob)', value: cpuBob / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuBob / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
       { metric: 'tor CPU per audio second (both tors)', value: cpuTor / audioSeconds, unit: 's/s' },
-      { metric: 'RSS idle (both radios, one process)', value: mb(rssIdle), unit: 'MB', goal: '<= 64 MB', pass: mb(rssIdle) <= 64 },
-      { metric: `RSS after ${RSS_CLIPS} clips (both radios)`, value: mb(rssAfter), unit: 'MB', reference: { name: 'RSS idle', value: mb(rssIdle) }, ratio: rssAfter / rssIdle, goal: '<= 64 MB', pass: mb(rssAfter) <= 64 },
-      { metric: `RSS trend over clips ${at[half]}-${RSS_CLIPS}`, value: trendMbPer100, unit: 'MB/100 clips', goal: '<= 1 (no growth)', pass: trendMbPer100 <= 1 },
+      ...memRows('alice (sender, + bench)', rssIdleAlice, rssA),
+      ...memRows('bob (receiver)', rssIdleBob, rssB),
       { metric: 'firmware start to ready, tor excluded', value: startReady, unit: 'ms', reference: { name: 'node -e 0', value: nodeStart }, ratio: startReady / nodeStart, goal: '<= 400 ms', pass: startReady <= 400 },
-      { metric: 'firmware start to ready, first start in the process', value: startFirst, unit: 'ms', goal: '<= 400 ms', pass: startFirst <= 400 },
+      { metric: 'firmware start to ready, first start in a process', value: startFirst, unit: 'ms', goal: '<= 400 ms', pass: startFirst <= 400 },
     );
   } finally {
-    await pair?.stop().catch((err: Error) => say(`stopping the radios: ${err.message}`));
+    await bob?.stop().catch((err: Error) => say(`stopping bob: ${err.message}`));
+    await alice?.stop().catch((err: Error) => say(`stopping alice: ${err.message}`));
     await net?.stop().catch((err: Error) => say(`stopping the network: ${err.message}`));
     rmSync(dir, { recursive: true, force: true });
   }
