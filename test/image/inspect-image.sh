@@ -45,7 +45,7 @@ fails=$((fails + $(grep -c FAIL "$work/cfg-checks")))
 mtype -i "$fat" ::/cmdline.txt >"$work/cmdline.txt" 2>/dev/null
 check "cmdline.txt: root=LABEL=RASPIROOT" grep -q 'root=LABEL=RASPIROOT' "$work/cmdline.txt"
 check "cmdline.txt: root read-only (ro)" grep -qw ro "$work/cmdline.txt"
-initrd_mib=$(mdir -i "$fat" ::/ 2>/dev/null | awk '/^initrd/ {print int($4/1048576)}' | head -n1)
+initrd_mib=$(mdir -i "$fat" ::/ 2>/dev/null | awk '/initrd\.img-/ {print int($3/1048576)}' | head -n1)
 echo "        (initrd ${initrd_mib:-?} MiB)"
 
 echo "root partition (ext4, debugfs)"

@@ -40,4 +40,11 @@ case "$out" in *"node v20."*" $( [ "$debian_arch" = arm64 ] && echo arm64 || ech
 opusinfo "$work/root/tmp/clip.opus" >"$work/opusinfo" 2>&1 || { cat "$work/opusinfo"; echo "qemu-user: FAIL: opusinfo rejects the clip"; exit 1; }
 ! grep -qiE 'warning|error' "$work/opusinfo" || { cat "$work/opusinfo"; echo "qemu-user: FAIL: opusinfo warnings"; exit 1; }
 echo "qemu-user: opusinfo accepts the clip ($(stat -c %s "$work/root/tmp/clip.opus") bytes)"
+if [ "$debian_arch" = armel ]; then
+  # Proof that QEMU_CPU reaches the emulator: on an ARMv5 CPU Debian's armel node must die (SIGILL).
+  if QEMU_CPU=arm926 chroot "$work/root" /usr/bin/node -e 0 2>/dev/null; then
+    echo "qemu-user: FAIL: node ran on an emulated ARM926 (ARMv5): QEMU_CPU is not honoured, the ARM1176 result proves nothing"; exit 1
+  fi
+  echo "qemu-user: as expected, node dies on ARMv5 (arm926): the ARM1176 run was on an ARMv6 CPU"
+fi
 echo "qemu-user: all checks passed"
