@@ -30,6 +30,14 @@ mkdir -p "$root/opt/torlk"
 cp "$staging/torlk.cjs" "$root/opt/torlk/torlk.cjs"
 cp -a "$staging/i2s-audio" "$staging/node_modules" "$root/opt/torlk/"
 cp "$repo/hardware/image.md" "$root/opt/torlk/README-image.md" 2>/dev/null || true
+rm -rf "$root/etc/systemd/system/torlk.service.d"
+if grep -q 'systemd-notify' "$staging/torlk.cjs"; then
+  mkdir -p "$root/etc/systemd/system/torlk.service.d"
+  cp "$here/watchdog.conf" "$root/etc/systemd/system/torlk.service.d/watchdog.conf"
+  step "watchdog: the firmware speaks sd_notify; Type=notify, WatchdogSec=90"
+else
+  step "WARNING: the firmware bundle does not use systemd-notify: torlk.service gets no watchdog (restart on failure only)"
+fi
 printf '#!/bin/sh\nexec /usr/bin/node /opt/torlk/torlk.cjs "$@"\n' >"$root/usr/local/bin/torlk"
 chmod 0755 "$root/usr/local/bin/torlk"
 chown -R 0:0 "$root/opt/torlk"

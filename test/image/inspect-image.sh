@@ -71,5 +71,10 @@ check "onoff's epoll addon" sh -c "debugfs -R 'stat /opt/torlk/node_modules/epol
 check "node and tor installed" sh -c "debugfs -R 'stat /usr/bin/node' '$root' 2>/dev/null | grep -q 'Type: regular' && debugfs -R 'stat /usr/bin/tor' '$root' 2>/dev/null | grep -q 'Type: regular'"
 check "no second kernel/initrd copy in /boot" sh -c "! debugfs -R 'ls /boot' '$root' 2>/dev/null | grep -qE 'initrd.img-|vmlinuz-'"
 
+if dbg 'stat /etc/systemd/system/torlk.service.d/watchdog.conf' | grep -q 'Type: regular'; then
+  echo "  info  watchdog drop-in installed (Type=notify, WatchdogSec=90)"
+else
+  echo "  info  no watchdog drop-in: the firmware bundle does not use systemd-notify"
+fi
 [ "$fails" = 0 ] && echo "inspect: all checks passed" || echo "inspect: $fails check(s) FAILED"
 [ "$fails" = 0 ]
