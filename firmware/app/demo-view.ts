@@ -8,6 +8,8 @@ import type { RadioApp } from './radio-app.js';
 export interface ViewOutput {
   write(text: string): unknown;
   readonly isTTY?: boolean;
+  /** Terminal width: status lines are cut to it, since a wrapped line would break the redraw. */
+  readonly columns?: number;
 }
 
 interface Row {
@@ -15,6 +17,7 @@ interface Row {
   readonly app: RadioApp;
   readonly led: RecordingLed;
   tor: string;
+  pattern: string | undefined;
   sent: number;
   delivered: number;
   received: number;
@@ -49,7 +52,16 @@ export class DemoView {
 
   constructor(private readonly out: ViewOutput) {
     this.#tty = out.isTTY === true;
-    if (this.#tty) this.#timer = setInterval(() => this.#redraw(), 100);
+    // A terminal gets the status lines redrawn; a log gets a line whenever an LED changes pattern.
+    this.#timer = setInterval(() => (this.#tty ? this.#redraw() : this.#logLedChanges()), 100);
+  }
+
+  #logLedChanges(): void {
+    for (const r of this.#rows) {
+      if (r.led.pattern === r.pattern) continue;
+      r.pattern = r.led.pattern;
+      if (r.pattern !== undefined) this.note(`${r.name}: LED shows "${r.pattern}"`);
+    }
   }
 
   /** A line in the log (above the status lines on a terminal). */
@@ -66,7 +78,7 @@ export class DemoView {
 
   /** Shows a radio and narrates what it does. */
   watch(name: string, app: RadioApp, led: RecordingLed): void {
-    const row: Row = { name, app, led, tor: 'tor starting', sent: 0, delivered: 0, received: 0, played: 0 };
+    const row: Row = { name, app, led, tor: 'tor starting', pattern: undefined, sent: 0, delivered: 0, received: 0, played: 0 };
     this.#rows.push(row);
     let lastProgress = -100;
     app.on('tor', (s) => {
@@ -123,7 +135,8 @@ export class DemoView {
 
   #redraw(): void {
     if (!this.#tty || this.#closed) return;
-    const lines = this.#rows.map((r) => this.#line(r));
+    const width = Math.max(20, (this.out.columns ?? 200) - 1);
+    const lines = this.#rows.map((r) => [...this.#line(r)].slice(0, width).join(''));
     this.out.write(this.#erase() + lines.map((l) => l + '\n').join(''));
     this.#drawn = lines.length;
   }
