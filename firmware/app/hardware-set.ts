@@ -32,7 +32,9 @@ export async function closeHardware(set: HardwareSet): Promise<void> {
 /** ALSA names of the device's sound card (googlevoicehat-soundcard overlay; hardware/design/config.txt). */
 export const DEVICE_AUDIO = {
   microphone: 'hw:CARD=sndrpigooglevoi,DEV=0',
-  speaker: 'hw:CARD=sndrpigooglevoi,DEV=0',
+  // plughw: the amplifier side of this codec may take only 32-bit frames; the plug converts our S16.
+  // Not yet checked on a board (no I2S hardware where this was written).
+  speaker: 'plughw:CARD=sndrpigooglevoi,DEV=0',
 } as const;
 
 /** The handheld: throws GpioUnavailableError off a Pi (says why), MicrophoneError without the codec. */

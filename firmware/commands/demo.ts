@@ -13,6 +13,7 @@ received.ogg and received.wav (default: a new directory under the temp dir).
   --json         print exactly one JSON line with the result on stdout (the live view goes to stderr)
   --interactive  talk as alice with the laptop microphone while the space bar is held
   --phrase TEXT  what alice says (espeak-ng)
+  --work DIR     keep the network's and the radios' files in DIR (logs, keys) instead of a temp dir
 
 Ctrl-C stops everything; no tor is left running.`;
 
