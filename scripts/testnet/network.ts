@@ -3,12 +3,14 @@
 // (or the demo); stop() ends every process by PID and removes the temp dir.
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createLog } from '../../firmware/log.js';
 import { trackTempDir, untrackTempDir } from './exit-hook.js';
 import { createAuthorityIdentity, routerFingerprint } from './gencert.js';
 import { defaultPortRange, findFreePorts, releasePorts, type PortRange } from './ports.js';
 import { launchTorNode, TorStartError, type TorNode } from './tor-node.js';
+import { launchDelayMs } from './voting-clock.js';
 import { clientJoinLines, torrcLines, type AuthorityDescriptor, type NodeConfig, type NodeRole } from './torrc.js';
 
 const log = createLog('testnet');
@@ -190,6 +192,13 @@ async function startServers(opts: TestnetOptions, authorityCount: number, relayC
         return { nickname: p.nickname, orPort: p.ports.or, dirPort: p.ports.dir, v3ident, fingerprint };
       }),
     );
+    // Not a readiness sleep: the voting clock is the wall clock, and launching just before a vote
+    // costs a whole extra round (voting-clock.ts). At most 8.5 s, usually less.
+    const wait = launchDelayMs(Date.now());
+    if (wait > 0) {
+      log.debug('waiting out a voting round before launch', { ms: wait });
+      await delay(wait);
+    }
     const results = await Promise.allSettled(
       plan.map(async (p) => {
         const config: NodeConfig = {

@@ -2,6 +2,8 @@
 // without starting tor. Options and their reasons come from the measured planning note
 // (/work/shared/notes/tor-testnet-and-control-port.md) and chutney's hs-v3-min network.
 
+import { firstRound, laterRounds } from './voting-clock.js';
+
 export type NodeRole = 'authority' | 'relay' | 'client' | 'onion-service';
 
 /** What another tor needs to find an authority: its nickname, ports and both fingerprints. */
@@ -98,19 +100,17 @@ function serverLines(c: NodeConfig): string[] {
   ];
 }
 
-// Voting every 20 s with 4 s vote and distribution delays: 10 s throughout was faster but left
-// relays unbootstrapped in one of four planning runs. Only the first consensus, which everything
-// waits for, is voted on a 10 s clock (2/2 delays, under half the interval). Start to onion
-// reachable, paired runs on a loaded 2-core machine: 17-22 s against 20-51 s with 20/4/4 here too.
+// Voting clock: see voting-clock.ts. The first consensus on a 10 s clock about halved start to
+// onion reachable here (paired runs: 17-22 s against 20-51 s with 20/4/4 throughout).
 const authorityLines = [
   'AuthoritativeDirectory 1',
   'V3AuthoritativeDirectory 1',
-  'TestingV3AuthInitialVotingInterval 10',
-  'TestingV3AuthInitialVoteDelay 2',
-  'TestingV3AuthInitialDistDelay 2',
-  'V3AuthVotingInterval 20',
-  'V3AuthVoteDelay 4',
-  'V3AuthDistDelay 4',
+  `TestingV3AuthInitialVotingInterval ${firstRound.intervalS}`,
+  `TestingV3AuthInitialVoteDelay ${firstRound.voteDelayS}`,
+  `TestingV3AuthInitialDistDelay ${firstRound.distDelayS}`,
+  `V3AuthVotingInterval ${laterRounds.intervalS}`,
+  `V3AuthVoteDelay ${laterRounds.voteDelayS}`,
+  `V3AuthDistDelay ${laterRounds.distDelayS}`,
 ];
 
 /** The torrc of one node, as lines. */
