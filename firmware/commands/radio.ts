@@ -14,6 +14,7 @@ import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { DemoView } from '../app/demo-view.js';
 import { closeHardware, deviceHardware, simHardware, type HardwareSet } from '../app/hardware-set.js';
 import { RadioApp } from '../app/radio-app.js';
+import { SystemdNotifier } from '../app/systemd-notify.js';
 
 const help = `Usage: torlk radio [--sim] [--data DIR] [--config FILE] [--mic-wav FILE] [--speaker-file FILE]
 
@@ -69,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   let hardware: HardwareSet | undefined;
   let app: RadioApp | undefined;
   let view: DemoView | undefined;
+  const notifier = SystemdNotifier.fromEnv();
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -94,7 +96,9 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       process.stderr.write(`torlk radio: on "${app.channel}" as ${app.onion}, ready in ${app.startMs.toFixed(0)} ms\n`);
     }
+    notifier?.ready(`on "${app.channel}" as ${app.onion}`);
     await stopped;
+    notifier?.stopping();
     return 0;
   } catch (err) {
     if (err instanceof WavFormatError) {

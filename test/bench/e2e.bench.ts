@@ -127,10 +127,10 @@ class ChildRadio extends EventEmitter {
     });
   }
 
-  async stats(): Promise<{ rss: number; cpuSeconds: number }> {
+  async stats(): Promise<{ rss: number; heapUsed: number; cpuSeconds: number }> {
     const reply = this.next('stats', 10_000);
     this.child.stdin.write('stats\n');
-    return (await reply) as unknown as { rss: number; cpuSeconds: number };
+    return (await reply) as unknown as { rss: number; heapUsed: number; cpuSeconds: number };
   }
 
   async stop(): Promise<void> {
@@ -205,7 +205,9 @@ async function main(): Promise<void> {
     }
     await sleep(2000);
     const rssIdleAlice = process.memoryUsage().rss;
-    const rssIdleBob = (await bob.stats()).rss;
+    const heapIdleAlice = process.memoryUsage().heapUsed;
+    const bobIdle = await bob.stats();
+    const rssIdleBob = bobIdle.rss;
     say(`online; idle RSS alice ${mb(rssIdleAlice).toFixed(1)} MB, bob ${mb(rssIdleBob).toFixed(1)} MB`);
 
     // Reference: request/response round trip on a new stream over the warm circuit.
@@ -304,6 +306,8 @@ async function main(): Promise<void> {
     aliceMic.useReplay(decoded.format, decoded.packets.slice(0, 50));
     const rssA: number[] = [];
     const rssB: number[] = [];
+    const heapA: number[] = [];
+    const heapB: number[] = [];
     const at: number[] = [];
     for (let i = 1; i <= RSS_CLIPS; i++) {
       const recording = onceApp<{ clipId: string }>(app, 'recording', 'recording', 5000);
@@ -316,7 +320,10 @@ async function main(): Promise<void> {
       await Promise.all([delivered, played]);
       if (i % 20 === 0) {
         rssA.push(process.memoryUsage().rss);
-        rssB.push((await bob.stats()).rss);
+        heapA.push(process.memoryUsage().heapUsed);
+        const st = await bob.stats();
+        rssB.push(st.rss);
+        heapB.push(st.heapUsed);
         at.push(i);
         say(`clip ${i}: RSS alice ${mb(rssA.at(-1)!).toFixed(1)} MB, bob ${mb(rssB.at(-1)!).toFixed(1)} MB`);
       }
@@ -363,7 +370,11 @@ async function main(): Promise<void> {
       { metric: 'receiver firmware CPU per audio second (bob)', value: cpuBob / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuBob / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
       { metric: 'tor CPU per audio second (both tors)', value: cpuTor / audioSeconds, unit: 's/s' },
       ...memRows('alice (sender, + bench)', rssIdleAlice, rssA),
+      { metric: `JS heap used after ${RSS_CLIPS} clips, alice`, value: mb(heapA.at(-1)!), unit: 'MB', reference: { name: 'heap idle', value: mb(heapIdleAlice) }, ratio: heapA.at(-1)! / heapIdleAlice },
+      { metric: `JS heap trend, alice, clips ${at[half]}-${RSS_CLIPS}`, value: trend(heapA), unit: 'MB/100 clips' },
       ...memRows('bob (receiver)', rssIdleBob, rssB),
+      { metric: `JS heap used after ${RSS_CLIPS} clips, bob`, value: mb(heapB.at(-1)!), unit: 'MB', reference: { name: 'heap idle', value: mb(bobIdle.heapUsed) }, ratio: heapB.at(-1)! / bobIdle.heapUsed },
+      { metric: `JS heap trend, bob, clips ${at[half]}-${RSS_CLIPS}`, value: trend(heapB), unit: 'MB/100 clips' },
       { metric: 'firmware start to ready, tor excluded', value: startReady, unit: 'ms', reference: { name: 'node -e 0', value: nodeStart }, ratio: startReady / nodeStart, goal: '<= 400 ms', pass: startReady <= 400 },
       { metric: 'firmware start to ready, first start in a process', value: startFirst, unit: 'ms', goal: '<= 400 ms', pass: startFirst <= 400 },
     );

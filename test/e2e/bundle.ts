@@ -33,9 +33,15 @@ export interface RunResult {
  * Runs the bundle from the repository root (where the addon is found); `onOutput` sees stdout and
  * stderr together as they come (to act on progress). The child is SIGTERMed, then SIGKILLed, if it outlives `timeoutMs`.
  */
-export function runTorlk(bundle: string, args: string[], timeoutMs: number, onOutput?: (text: string, child: import('node:child_process').ChildProcess) => void): Promise<RunResult> {
+export function runTorlk(
+  bundle: string,
+  args: string[],
+  timeoutMs: number,
+  onOutput?: (text: string, child: import('node:child_process').ChildProcess) => void,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TORLK_LOG: 'error' } });
+    const child = spawn(process.execPath, [bundle, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TORLK_LOG: 'error', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
