@@ -47,7 +47,12 @@ export interface SelftestResult {
 
 /** Captures `infile` (raw S16_LE mono at 16 kHz) to its end and returns the checked Ogg Opus clip. */
 export async function recordSelftestClip(infile: string): Promise<SelftestResult> {
-  const size = statSync(infile).size;
+  let size: number;
+  try {
+    size = statSync(infile).size;
+  } catch (err) {
+    throw new SelftestError(`cannot read the test input ${infile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
   const inputSamples = Math.floor(size / 2);
   const mic = createSimMicrophone({ infile, format: 'S16_LE', channels: 1, rate: RATE });
   const packets: OpusPacket[] = [];

@@ -50,8 +50,9 @@ torlk=(node "$repo/dist/torlk.cjs")
 card=$("${torlk[@]}" card --no-qr --data "$work/peer" --config "$work/peer.toml" | grep -m1 '^torlk:')
 sd_fat="$work/sd.img@@$((start * 512))"
 mtype -i "$sd_fat" ::/torlk.toml | tr -d '\r' >"$work/torlk.toml"
-sed -i 's/^# name = .*/name = "QEMU radio"/; s/^# channel = .*/channel = "test"/' "$work/torlk.toml"
+sed -i 's/^# name = .*/name = "QEMU radio"/' "$work/torlk.toml"
 "${torlk[@]}" contact add "$card" --channel test --data "$work/peer" --config "$work/torlk.toml" >/dev/null
+sed -i 's/^# channel = .*/channel = "test"/' "$work/torlk.toml"
 mcopy -o -i "$sd_fat" "$work/torlk.toml" ::/torlk.toml
 echo "boot: qemu-system-aarch64 -M raspi3b, cmdline: $cmdline (timeout ${timeout}s, log $log)"
 mkdir -p "$(dirname "$log")"
