@@ -22,7 +22,9 @@ step "the torlk user (groups gpio and audio) and the data directory mount point"
 in_root getent group gpio >/dev/null || in_root groupadd --system gpio
 in_root getent passwd torlk >/dev/null ||
   in_root useradd --system --user-group --home-dir /var/lib/torlk --no-create-home --shell /usr/sbin/nologin --groups gpio,audio torlk
-mkdir -p "$root/var/lib/torlk" "$root/boot/firmware" "$root/var/lib/systemd/timesync"
+# State directories that units create at start cannot be created on a read-only root: make them
+# here (logind's linger directory stays empty; timesyncd's gets the data partition bind mount).
+mkdir -p "$root/var/lib/torlk" "$root/boot/firmware" "$root/var/lib/systemd/timesync" "$root/var/lib/systemd/linger"
 
 step "firmware under /opt/torlk"
 rm -rf "$root/opt/torlk"
@@ -48,6 +50,8 @@ systemctl --root="$root" enable torlk.service torlk-firstboot.service torlk-cloc
   systemd-networkd.service systemd-resolved.service systemd-timesyncd.service >&2
 systemctl --root="$root" disable tor.service ssh.service ssh.socket >&2 2>/dev/null || true
 systemctl --root="$root" mask tor.service >&2
+# networkd's persistent state needs a writable /var/lib/systemd/network; it keeps running state in /run.
+systemctl --root="$root" mask systemd-networkd-persistent-storage.service >&2
 for t in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer; do
   systemctl --root="$root" disable "$t" >&2 2>/dev/null || true
 done

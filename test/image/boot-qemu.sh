@@ -52,7 +52,7 @@ sd_fat="$work/sd.img@@$((start * 512))"
 mtype -i "$sd_fat" ::/torlk.toml | tr -d '\r' >"$work/torlk.toml"
 sed -i 's/^# name = .*/name = "QEMU radio"/' "$work/torlk.toml"
 "${torlk[@]}" contact add "$card" --channel test --data "$work/peer" --config "$work/torlk.toml" >/dev/null
-sed -i 's/^# channel = .*/channel = "test"/' "$work/torlk.toml"
+grep -q '^channel = "test"' "$work/torlk.toml" || { echo "boot: FAIL: torlk contact add did not set the channel"; exit 1; }
 mcopy -o -i "$sd_fat" "$work/torlk.toml" ::/torlk.toml
 echo "boot: qemu-system-aarch64 -M raspi3b, cmdline: $cmdline (timeout ${timeout}s, log $log)"
 mkdir -p "$(dirname "$log")"
@@ -77,5 +77,11 @@ while :; do
   fi
   sleep 2
 done
-grep -E 'torlk-firstboot|Failed to start|clock:' "$log" | head -n 20 || true
+grep -aE 'torlk-firstboot:|clock:' "$log" | head -n 20 || true
+# A unit that failed on the way (read-only root surprises) fails the test too.
+if grep -aq 'Failed to start' "$log"; then
+  echo "boot: FAIL: units failed during boot:"
+  grep -a 'Failed to start' "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u
+  exit 1
+fi
 echo "boot: passed in ${seen_running}s (kernel start to firmware running)"
