@@ -70,6 +70,10 @@ while :; do
   if [ -z "$seen_led" ] && grep -qE "$led" "$log"; then seen_led=$el; echo "boot: LED state in the log after ${el}s: $(grep -E "$led" "$log" | head -n1 | cut -c1-160)"; fi
   [ -n "$seen_running" ] && [ -n "$seen_led" ] && break
   kill -0 "$qpid" 2>/dev/null || { echo "boot: FAIL: qemu exited early"; tail -n 30 "$log"; exit 1; }
+  if [ -n "$seen_running" ] && [ -z "$seen_led" ] && [ $((el - seen_running)) -ge 120 ]; then
+    echo "boot: FAIL: the firmware runs but logged no LED state ($led) within 120 s of starting"
+    exit 1
+  fi
   if [ "$el" -ge "$timeout" ]; then
     echo "boot: FAIL: no firmware-running line ($running) and LED line ($led) within ${timeout}s; last console lines:"
     tail -n 40 "$log"
