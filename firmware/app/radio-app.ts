@@ -87,6 +87,8 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
   readonly #outgoing = new Map<string, Outgoing>();
   readonly #playbacks = new Map<string, AbortController>();
   readonly #cleanups: (() => void)[] = [];
+  /** Settles when the microphone has finished the last recording (its tail runs ~200 ms past release). */
+  #micBusy: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -235,7 +237,11 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
   #ports(): RadioPorts {
     return {
       startRecording: (recordingId) => {
-        const recording = this.hardware.microphone.record(); // throws MicrophoneError → the shell reports a fault
+        // A press inside the previous recording's tail (a quick re-press, a double press) waits for
+        // the microphone; the pre-roll (400 ms, longer than the tail) keeps what was said meanwhile.
+        // Otherwise record() now: a MicrophoneError is thrown to the shell, which reports the fault.
+        const mic = this.hardware.microphone;
+        const recording = this.#micBusy ? this.#micBusy.then(() => mic.record()) : mic.record();
         const clipId = randomBytes(16).toString('hex');
         const recipients = this.members.map((c) => recipientFor(c));
         const session = TalkSession.press({ connector: this.torLink.connector(), outbox: this.outbox, recipients, clipId });
@@ -250,6 +256,11 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
           createdAt: Date.now(),
         });
         this.#talks.set(recordingId, { talk, clipId });
+        const busy = talk.micReleased;
+        this.#micBusy = busy;
+        void busy.then(() => {
+          if (this.#micBusy === busy) this.#micBusy = undefined;
+        });
         this.#track(clipId, [], recordingId);
         this.emit('recording', { recordingId, clipId });
         talk.done.then(

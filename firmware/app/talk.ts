@@ -9,7 +9,8 @@ import type { Recording, RecordingSummary } from '../../hardware/microphone.js';
 import type { TalkSession } from '../transport/talk-session.js';
 
 export interface TalkOptions {
-  readonly recording: Recording;
+  /** A promise when the microphone is still finishing the previous recording's tail. */
+  readonly recording: Recording | Promise<Recording>;
   readonly session: TalkSession;
   readonly clipId: string;
   readonly channel: string;
@@ -39,13 +40,22 @@ export class TalkFailedError extends Error {
 export class Talk {
   /** Settles once: the sealed clip after stop(), or why there is none. */
   readonly done: Promise<TalkResult>;
+  readonly #recording: Promise<Recording>;
   #stopping: Promise<RecordingSummary> | undefined;
   #aborted: Error | undefined;
   #wireBytes = 0;
 
   constructor(private readonly o: TalkOptions) {
+    this.#recording = Promise.resolve(o.recording);
+    this.#recording.catch(() => undefined); // reported through `done`
     this.done = this.#run();
     this.done.catch(() => undefined); // the app always observes it; this only silences the early reject
+  }
+
+  /** Settles once the microphone has let go of this recording (after `done`, and after the tail). */
+  get micReleased(): Promise<void> {
+    const settled = () => undefined;
+    return this.done.then(settled, settled).then(() => this.#stopping?.then(settled, settled));
   }
 
   get wireBytes(): number {
@@ -54,7 +64,7 @@ export class Talk {
 
   /** Release: the recording ends after its tail; `done` then gives the clip. Idempotent. */
   stop(): void {
-    this.#stopping ??= this.o.recording.stop();
+    this.#stopping ??= this.#recording.then((r) => r.stop());
     this.#stopping.catch(() => undefined);
   }
 
@@ -66,7 +76,14 @@ export class Talk {
   }
 
   async #run(): Promise<TalkResult> {
-    const { recording, session } = this.o;
+    const { session } = this.o;
+    let recording: Recording;
+    try {
+      recording = await this.#recording;
+    } catch (err) {
+      session.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
     const sealer = createClipSealStream({
       header: { channel: this.o.channel, sequence: await this.o.sequence(), createdAt: this.o.createdAt, clipId: this.o.clipId },
       signer: this.o.signer,
@@ -102,6 +119,7 @@ export class Talk {
       return { header, stored, summary, wireBytes: this.#wireBytes };
     } catch (err) {
       const reason = err instanceof Error ? err : new Error(String(err));
+      this.stop(); // end the recording too, so the microphone is free for the next press
       session.abort(reason);
       await writer.abort(reason).catch(() => undefined);
       throw reason;

@@ -150,6 +150,23 @@ describe('running without tor', () => {
     expect(Math.abs(out.length - samples.length)).toBeLessThan(400);
     expect(bestAlignment(samples, out, 2000).r).toBeGreaterThan(0.8);
     expect(app.shell.state.activity.kind).toBe('idle');
+    // A double press replays the last clip heard, and leaves it heard. (Taps record too, then are discarded.)
+    await hw.microphone.load(speech.raw);
+    await sleep(300);
+    const again = new Promise<{ clipId: string }>((resolve, reject) => {
+      app.once('playing', resolve);
+      setTimeout(() => reject(new Error('no replay within 5 s')), 5000).unref();
+    });
+    hw.button.press();
+    await sleep(60);
+    hw.button.release();
+    await sleep(120);
+    hw.button.press();
+    await sleep(60);
+    hw.button.release();
+    expect((await again).clipId).toBe(p.clipId);
+    await until(() => app.shell.state.activity.kind === 'idle', 5000, 'the replay to end');
+    expect(app.shell.state.unheard).toEqual([]);
   });
 });
 
