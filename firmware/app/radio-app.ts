@@ -89,6 +89,8 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
   readonly #cleanups: (() => void)[] = [];
   /** Settles when the microphone has finished the last recording (its tail runs ~200 ms past release). */
   #micBusy: Promise<void> | undefined;
+  /** Settles when the speaker has let go of the last clip (an interrupted one takes a moment to stop). */
+  #speakerBusy: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -319,7 +321,14 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
     this.#playbacks.set(playbackId, abort);
     const entry = this.receiver.inbox.get(clipId);
     this.emit('playing', { clipId, from: entry?.senderName ?? '?' });
-    playStoredClip({ inbox: this.receiver.inbox, clipId, identity: this.identity, contacts: this.config.contacts, speaker: this.hardware.speaker, signal: abort.signal })
+    const playing = this.#speakerBusy.then(() =>
+      playStoredClip({ inbox: this.receiver.inbox, clipId, identity: this.identity, contacts: this.config.contacts, speaker: this.hardware.speaker, signal: abort.signal }),
+    );
+    this.#speakerBusy = playing.then(
+      () => undefined,
+      () => undefined,
+    );
+    playing
       .then(async (r) => {
         if (r.interrupted || abort.signal.aborted) return; // talk took over; the clip stays unheard
         await this.receiver.inbox.markPlayed(clipId);

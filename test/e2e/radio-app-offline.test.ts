@@ -168,6 +168,39 @@ describe('running without tor', () => {
     await until(() => app.shell.state.activity.kind === 'idle', 5000, 'the replay to end');
     expect(app.shell.state.unheard).toEqual([]);
   });
+
+  it('talk has priority: a press during playback stops it, and the clip plays again in full afterwards', async () => {
+    const hw = { ...hardware('bob'), speaker: createSimSpeaker({ outfile: join(dir, 'bob-paced.raw'), rate: 16000, pace: true }) };
+    const app = await startOffline(bob, hw);
+    const samples = await readRawS16(speech.raw);
+    const sealed = await sealClip({
+      ogg: encodePcmToOggOpus(samples, 16000),
+      header: { channel: 'demo', sequence: 2, createdAt: Date.now() },
+      signer: alice.identity.signer,
+      recipients: [bob.identity.ageRecipient],
+    });
+    const starts: string[] = [];
+    app.on('playing', (e) => starts.push(e.clipId));
+    const played = new Promise<{ clipId: string; samples: number }>((resolve) => app.once('played', resolve));
+    const firstPlay = new Promise<void>((resolve) => app.once('playing', () => resolve()));
+    await uploadClip({
+      connector: async () => connect(app.receiver.port, '127.0.0.1'),
+      recipient: { name: 'bob', host: app.onion, port: 80, signingKey: bob.identity.signer.id },
+      body: sealed,
+    });
+    await firstPlay;
+    await hw.microphone.load(speech.raw);
+    await sleep(300); // the clip is playing in real time meanwhile
+    hw.button.press();
+    await until(() => app.shell.state.activity.kind === 'recording', 2000, 'recording to take over');
+    await sleep(400);
+    hw.button.release();
+    const p = await played;
+    expect(starts).toEqual([p.clipId, p.clipId]);
+    expect(Math.abs(p.samples - samples.length)).toBeLessThan(400); // the whole clip, not the rest of it
+    expect(app.receiver.inbox.get(p.clipId)?.played).toBe(true);
+    expect(app.shell.state.faults).toEqual([]);
+  });
 });
 
 describe('clip playback pieces', () => {
