@@ -7,6 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestnet } from '../support/testnet.js';
 import { RadioPair } from '../../firmware/app/radio-pair.js';
+import { RadioApp } from '../../firmware/app/radio-app.js';
+import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
+import { RecordingLed } from '../../hardware/sim/recording-led.js';
+import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
+import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
 import { makeSpeech, readRawS16, type Speech } from '../../firmware/app/demo-speech.js';
 import { bestAlignment, opusdec16k, opusinfoClean, processesMentioning } from './e2e-audio-checks.js';
 
@@ -14,14 +19,16 @@ const tn = useTestnet();
 let dir: string;
 let pair: RadioPair | undefined;
 let speech: Speech;
+let restarted: RadioApp | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'torlk-e2e-pair-'));
   speech = await makeSpeech(dir);
-  pair = await RadioPair.start({ dir, torConfig: tn.net.torrcLinesForClient() });
+  pair = await RadioPair.start({ dir, torConfig: tn.net.torrcLinesForClient(), backoff: { baseMs: 1000, maxMs: 5000, factor: 2, jitter: 0.5 } });
   await pair.waitOnline(150_000);
 });
 afterAll(async () => {
+  await restarted?.stop();
   await pair?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -57,11 +64,46 @@ describe('alice talks to bob through two full radios', () => {
     );
   });
 
+  it('bob switched off while alice talks: the clip waits in her outbox and reaches him when he is back', async () => {
+    const { alice, bob } = pair!;
+    await bob.app.stop(); // his tor and receiver go away; his onion's descriptor is still out there
+    const queued = new Promise<{ clipId: string }>((resolve) => alice.app.once('queued', resolve));
+    const retried = new Promise<{ error: string }>((resolve) => alice.app.once('retry', resolve));
+    const mic = alice.microphone as FileFedMicrophone;
+    const button = alice.button as ScriptedButton;
+    await mic.load(speech.raw);
+    await new Promise((r) => setTimeout(r, speech.leadMs - 150));
+    button.press();
+    await new Promise((r) => setTimeout(r, speech.speechMs + 250));
+    button.release();
+    const { clipId } = await queued;
+    await retried;
+    expect(alice.app.outbox.pending().map((i) => i.clipId)).toEqual([clipId]);
+    // Bob's radio starts again from its data dir: same keys, same onion, same inbox.
+    const again = await RadioApp.start({
+      dataDir: bob.app.identity.dataDir,
+      configPath: join(bob.app.identity.dataDir, 'torlk.toml'),
+      hardware: { button: new ScriptedButton(), led: new RecordingLed(), microphone: new FileFedMicrophone(), speaker: createSimSpeaker({ outfile: join(dir, 'bob-again.raw'), rate: 16000 }) },
+      tor: { extraConfig: tn.net.torrcLinesForClient() },
+    });
+    restarted = again;
+    expect(again.onion).toBe(bob.app.onion);
+    const played = new Promise<{ clipId: string }>((resolve) => again.on('played', (e) => e.clipId === clipId && resolve(e)));
+    const delivered = new Promise<{ clipId: string; via: string }>((resolve) => alice.app.on('delivered', (e) => e.clipId === clipId && resolve(e)));
+    const d = await delivered;
+    expect(d.via).toBe('queued');
+    await played;
+    expect(again.receiver.inbox.entries().filter((e) => e.clipId === clipId)).toHaveLength(1);
+    expect(alice.app.outbox.pending()).toEqual([]);
+  }, 240_000);
+
   it('stop() leaves no tor behind', async () => {
-    const pids = pair!.radios.map((p) => p.app.torLink.tor?.pid).filter((p): p is number => p !== undefined);
+    const pids = [pair!.alice.app, restarted!].map((a) => a.torLink.tor?.pid).filter((p): p is number => p !== undefined);
     expect(pids).toHaveLength(2);
     await pair!.stop();
     pair = undefined;
+    await restarted!.stop();
+    restarted = undefined;
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect(processesMentioning(dir)).toEqual([]);
   });
