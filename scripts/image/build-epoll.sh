@@ -33,6 +33,10 @@ rm -rf "$work/epoll/build"
 built=$work/epoll/build/Release/epoll.node
 "$triple-strip" "$built"
 readelf -h "$built" | grep -q "Machine: *$machine" || { echo "build-epoll: $built is not an $machine binary" >&2; exit 1; }
+if [ "$debian_arch" = armel ]; then
+  readelf -A "$built" | grep -q 'Tag_CPU_arch: v6' || { echo "build-epoll: armel epoll.node is not built for ARMv6" >&2; exit 1; }
+  ! readelf -A "$built" | grep -q 'Tag_ABI_VFP_args: VFP registers' || { echo "build-epoll: armel epoll.node uses the hard-float ABI" >&2; exit 1; }
+fi
 
 rm -rf "$out/node_modules"
 mkdir -p "$out/node_modules"
@@ -43,4 +47,4 @@ for pkg in onoff epoll bindings file-uri-to-path lodash.debounce node-gyp-build;
 done
 mkdir -p "$out/node_modules/epoll/build/Release"
 cp "$built" "$out/node_modules/epoll/build/Release/epoll.node"
-echo "build-epoll: $(file -b "$built" | cut -d, -f1-2)" >&2
+echo "build-epoll: $(readelf -h "$built" | sed -n "s/^ *Machine: *//p") epoll.node" >&2

@@ -40,6 +40,11 @@ case "$out" in *"node v20."*" $( [ "$debian_arch" = arm64 ] && echo arm64 || ech
 opusinfo "$work/root/tmp/clip.opus" >"$work/opusinfo" 2>&1 || { cat "$work/opusinfo"; echo "qemu-user: FAIL: opusinfo rejects the clip"; exit 1; }
 ! grep -qiE 'warning|error' "$work/opusinfo" || { cat "$work/opusinfo"; echo "qemu-user: FAIL: opusinfo warnings"; exit 1; }
 echo "qemu-user: opusinfo accepts the clip ($(stat -c %s "$work/root/tmp/clip.opus") bytes)"
+# onoff loads its cross-built native epoll into the image's node (no GPIO here: accessible is false).
+gpio=$(chroot "$work/root" /usr/bin/node -e 'const { Gpio } = require("/opt/torlk/node_modules/onoff"); process.stdout.write(typeof Gpio.accessible)' 2>&1) ||
+  { echo "$gpio"; echo "qemu-user: FAIL: onoff/epoll does not load in the image's node"; exit 1; }
+[ "$gpio" = boolean ] || { echo "qemu-user: FAIL: onoff loaded oddly: $gpio"; exit 1; }
+echo "qemu-user: onoff and its epoll addon load in the image's node"
 if [ "$debian_arch" = armel ]; then
   # Proof that QEMU_CPU reaches the emulator: on an ARMv5 CPU Debian's armel node must die (SIGILL).
   if QEMU_CPU=arm926 chroot "$work/root" /usr/bin/node -e 0 2>/dev/null; then
