@@ -5,7 +5,7 @@ import { OnionService, type OnionServiceOptions } from './onion-service.js';
 import { TorSupervisor, type TorSupervisorOptions } from './tor-supervisor.js';
 
 export { TorSupervisor, type TorSupervisorOptions } from './tor-supervisor.js';
-export { TorStatusStream, ledPatternFor, type TorStatus, type TorLedPattern } from './tor-status.js';
+export { TorStatusStream, type TorStatus } from './tor-status.js';
 export { OnionService } from './onion-service.js';
 export { socksConnect, type SocksConnectOptions } from './socks5-client.js';
 export { SocksError, type SocksFailure } from './socks-error.js';

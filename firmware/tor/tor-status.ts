@@ -10,23 +10,6 @@ export type TorStatus =
   | { state: 'connected' }
   | { state: 'error'; error: Error; restartInMs?: number };
 
-/** The LED pattern names from the README's LED table that each state shows. */
-export type TorLedPattern = 'tor-starting' | 'connected' | 'tor-error' | 'clock-wrong';
-
-export function ledPatternFor(status: TorStatus): TorLedPattern {
-  switch (status.state) {
-    case 'starting':
-    case 'bootstrapping':
-      return 'tor-starting';
-    case 'connected':
-      return 'connected';
-    case 'clockWrong':
-      return 'clock-wrong';
-    case 'error':
-      return 'tor-error';
-  }
-}
-
 /**
  * Folds one STATUS_CLIENT event text ("NOTICE BOOTSTRAP PROGRESS=5 TAG=conn SUMMARY=...") into the
  * status. Unknown or irrelevant events leave it unchanged.

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addClientAuth,
   generateClientAuthKeyPair,
-  ledPatternFor,
   newCircuits,
   publishOnion,
   SocksError,
@@ -19,9 +18,12 @@ import {
   startTor,
   type OnionService,
   type TorInstance,
-  type TorLedPattern,
 } from '../../firmware/tor/index.js';
 import { loadOrCreateOnionKey } from '../../firmware/tor/onion-key.js';
+import { radioEventForTor } from '../../firmware/app/tor-link.js';
+import { ledPatternFor, type LedPatternName } from '../../firmware/radio/led-patterns.js';
+import { createRadioState, transition } from '../../firmware/radio/radio-machine.js';
+import type { RadioEvent } from '../../firmware/radio/radio-types.js';
 import { useTestnet } from '../support/testnet.js';
 
 const testnet = useTestnet();
@@ -32,7 +34,7 @@ let localPort = 0;
 let a: TorInstance, b: TorInstance, c: TorInstance;
 let service: OnionService;
 let address = '';
-const ledA: TorLedPattern[] = [];
+const ledA: LedPatternName[] = [];
 const bKeys = generateClientAuthKeyPair();
 
 async function firmwareTor(name: string): Promise<TorInstance> {
@@ -73,8 +75,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   localPort = (server.address() as net.AddressInfo).port;
   a = await firmwareTor('a');
+  // The real path from tor to the LED: status → radio-core event → the radio's LED choice.
+  let radio = createRadioState();
   a.status.subscribe((s) => {
-    const p = ledPatternFor(s);
+    radio = transition(radio, { ...radioEventForTor(s), at: performance.now() } as RadioEvent).state;
+    const p = ledPatternFor(radio).name;
     if (ledA.at(-1) !== p) ledA.push(p);
   });
   [b, c] = await Promise.all([firmwareTor('b'), firmwareTor('c')]);
@@ -88,8 +93,8 @@ afterAll(async () => {
 });
 
 describe('firmware tors on the private network', () => {
-  it('bootstrap events drive the LED from tor-starting to connected', () => {
-    expect(ledA[0]).toBe('tor-starting');
+  it('bootstrap events drive the LED from bootstrapping to connected', () => {
+    expect(ledA[0]).toBe('bootstrapping');
     expect(ledA.at(-1)).toBe('connected');
     expect(a.socksPort).toBeGreaterThan(0);
   });
@@ -135,7 +140,7 @@ describe('firmware tors on the private network', () => {
     process.kill(oldPid, 'SIGKILL');
     await restarted;
     expect(a.pid).not.toBe(oldPid);
-    expect(ledA).toContain('tor-error');
+    expect(ledA).toContain('torError');
     await a.status.waitFor((s) => s.state === 'connected');
     expect((await a.control.getInfo('onions/detached')).get('onions/detached')).toContain(service.serviceId);
     await service.waitForUpload(a.control, 120_000); // the restarted tor's descriptor is on the HSDirs

@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { isClockPlausible, waitForPlausibleClock } from '../../firmware/tor/clock-check.js';
 import { ControlReplyParser } from '../../firmware/tor/control-reply-parser.js';
 import { defaultBackoff, nextRestart, type BackoffState } from '../../firmware/tor/restart-backoff.js';
+import { radioEventForTor } from '../../firmware/app/tor-link.js';
+import { ledPatternFor } from '../../firmware/radio/led-patterns.js';
+import { createRadioState, transition } from '../../firmware/radio/radio-machine.js';
+import type { RadioEvent } from '../../firmware/radio/radio-types.js';
 import {
-  ledPatternFor,
   statusAfterClientEvent,
   statusFromBootstrapPhase,
   TorStatusStream,
@@ -84,12 +87,16 @@ describe('tor status from STATUS_CLIENT events', () => {
     expect(statusFromBootstrapPhase('NOTICE BOOTSTRAP PROGRESS=100 TAG=done SUMMARY="Done"')).toEqual({ state: 'connected' });
   });
 
-  it('maps every state to an LED pattern', () => {
-    expect(ledPatternFor({ state: 'starting' })).toBe('tor-starting');
-    expect(ledPatternFor({ state: 'bootstrapping', progress: 5, tag: '', summary: '' })).toBe('tor-starting');
-    expect(ledPatternFor({ state: 'connected' })).toBe('connected');
-    expect(ledPatternFor({ state: 'error', error: new Error('x') })).toBe('tor-error');
-    expect(ledPatternFor({ state: 'clockWrong', now: new Date(0), buildTime: new Date(1) })).toBe('clock-wrong');
+  it('maps every state, through the radio core, to the LED pattern the README documents', () => {
+    const led = (status: TorStatus) => {
+      const { state } = transition(createRadioState(), { ...radioEventForTor(status), at: 1 } as RadioEvent);
+      return ledPatternFor(state).name;
+    };
+    expect(led({ state: 'starting' })).toBe('bootstrapping');
+    expect(led({ state: 'bootstrapping', progress: 5, tag: '', summary: '' })).toBe('bootstrapping');
+    expect(led({ state: 'connected' })).toBe('connected');
+    expect(led({ state: 'error', error: new Error('x') })).toBe('torError');
+    expect(led({ state: 'clockWrong', now: new Date(0), buildTime: new Date(1) })).toBe('clockWrong');
   });
 
   it('stream tells subscribers about changes only, and waitFor resolves on a match', async () => {
