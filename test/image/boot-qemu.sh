@@ -10,7 +10,10 @@
 # Patterns (extended regexes on the console log), overridable:
 #   TORLK_BOOT_RUNNING  default 'torlk radio: on "'   the firmware is up (its start line)
 #   TORLK_BOOT_LED      default '"led"'               an LED state line
-# The console log is kept in out/boot-<image name>.log.
+# Then a power cut (SIGKILL QEMU) while the radio runs: FAT and root must be fsck-clean, the data
+# partition clean after journal replay with the keys kept; then the cut card boots again and the
+# radio comes back without redoing first boot (TORLK_BOOT_ONCE=1 skips that second boot).
+# The console logs are kept in out/boot-<image name>.log and out/boot-<image name>-after-cut.log.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -57,10 +60,13 @@ mcopy -o -i "$sd_fat" "$work/torlk.toml" ::/torlk.toml
 echo "boot: qemu-system-aarch64 -M raspi3b, cmdline: $cmdline (timeout ${timeout}s, log $log)"
 mkdir -p "$(dirname "$log")"
 : >"$log"
-qemu-system-aarch64 -M raspi3b -m 1G -kernel "$work/vmlinuz" -initrd "$work/initrd" -dtb "$work/board.dtb" \
-  -append "$cmdline" -drive "file=$work/sd.img,if=sd,format=raw" \
-  -display none -serial null -serial "file:$log" -monitor none -nic none &
-qpid=$!
+start_qemu() { # $1: console log file
+  qemu-system-aarch64 -M raspi3b -m 1G -kernel "$work/vmlinuz" -initrd "$work/initrd" -dtb "$work/board.dtb" \
+    -append "$cmdline" -drive "file=$work/sd.img,if=sd,format=raw" \
+    -display none -serial null -serial "file:$1" -monitor none -nic none &
+  qpid=$!
+}
+start_qemu "$log"
 t0=$(date +%s)
 seen_running='' seen_led='' failures=()
 while :; do
@@ -106,6 +112,27 @@ e2fsck -fy "$work/p3" >"$work/fsck3" 2>&1 || true # replays the journal, as the 
 if e2fsck -fn "$work/p3" >"$work/fsck3b" 2>&1; then echo "boot: data partition clean after journal replay"; else failures+=("data partition damaged by the power cut: $(tail -n 3 "$work/fsck3b" | paste -sd' ' -)"); fi
 if debugfs -R 'ls /' "$work/p3" 2>/dev/null | grep -q 'age-identity.txt'; then echo "boot: the radio's keys survived the cut"; else failures+=("the radio's keys are missing from the data partition after the cut"); fi
 echo "boot: data partition grown to $(( $(debugfs -R stats "$work/p3" 2>/dev/null | sed -n 's/^Block count: *//p') * 4 / 1024 )) MiB"
+
+# Boot the cut card again: the kernel replays the data journal and the radio comes back.
+if [ -z "${TORLK_BOOT_ONCE:-}" ]; then
+  log2=${log%.log}-after-cut.log
+  : >"$log2"
+  echo "boot: booting the card again after the power cut (console: $log2)"
+  start_qemu "$log2"
+  t1=$(date +%s)
+  while ! grep -aqE "$running" "$log2"; do
+    kill -0 "$qpid" 2>/dev/null || { failures+=("qemu exited during the boot after the power cut"); break; }
+    if [ $(($(date +%s) - t1)) -ge "$timeout" ]; then failures+=("the radio did not come back within ${timeout}s after the power cut"); break; fi
+    sleep 2
+  done
+  if grep -aqE "$running" "$log2"; then
+    echo "boot: after the power cut the firmware runs again after $(($(date +%s) - t1))s (second boot: nothing to apply, keys kept)"
+    grep -aE 'torlk-firstboot:|clock: set' "$log2" | head -n 5 || true
+    grep -aq 'Failed to start' "$log2" && failures+=("units failed in the boot after the cut: $(grep -a 'Failed to start' "$log2" | sed 's/\x1b\[[0-9;]*m//g; s/.*Failed to start //' | sort -u | paste -sd, -)")
+    grep -aq 'creating this radio' "$log2" && failures+=("the keys were made again after the power cut")
+  fi
+  kill -TERM "$qpid" 2>/dev/null || true
+fi
 
 if [ ${#failures[@]} -gt 0 ]; then
   printf 'boot: FAIL: %s\n' "${failures[@]}"
