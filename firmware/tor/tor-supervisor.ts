@@ -7,7 +7,7 @@ import { createLog } from '../log.js';
 import { authenticate } from './control-auth.js';
 import { ControlConnection } from './control-connection.js';
 import { waitForPlausibleClock } from './clock-check.js';
-import { TorError } from './errors.js';
+import { TorError, TorPortInUseError } from './errors.js';
 import { defaultBackoff, nextRestart, type BackoffPolicy, type BackoffState } from './restart-backoff.js';
 import { launchTor, type TorLaunchOptions, type TorProcess } from './tor-process.js';
 import { statusAfterClientEvent, statusFromBootstrapPhase, TorStatusStream } from './tor-status.js';
@@ -69,7 +69,11 @@ export class TorSupervisor {
     return this.run.control;
   }
 
-  /** The SOCKS port on 127.0.0.1; stays the same across restarts. Undefined with SocksPort 0 or DisableNetwork. */
+  /**
+   * The SOCKS port on 127.0.0.1; stays the same across restarts unless another program takes it while
+   * tor is down (then tor restarts on a new one: read it again per connection). Undefined with SocksPort
+   * 0 or DisableNetwork.
+   */
   get socksPort(): number | undefined {
     return this.learnedSocksPort;
   }
@@ -157,6 +161,11 @@ export class TorSupervisor {
     for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
+  private socksPortWasTaken(err: Error): boolean {
+    const chosenByCaller = this.options.socksPort !== undefined && this.options.socksPort !== 'auto';
+    return err instanceof TorPortInUseError && !chosenByCaller && this.learnedSocksPort !== undefined && err.address.endsWith(`:${this.learnedSocksPort}`);
+  }
+
   private async runHook(hook: ReadyHook, control: ControlConnection): Promise<void> {
     try {
       await hook(control);
@@ -180,7 +189,14 @@ export class TorSupervisor {
     this.restartTimer = setTimeout(() => {
       const started = Date.now();
       this.launching = this.launchOnce().catch((err: Error) => {
-        if (!this.stopping) this.scheduleRestart(Date.now() - started, err);
+        if (this.stopping) return;
+        if (this.socksPortWasTaken(err)) {
+          // Pinned, the learned port would fail every restart from now on. A port the caller chose
+          // stays pinned: that is their decision, and the error says what is wrong.
+          log.warn('our SOCKS port was taken while tor was down; restarting on a new one', { port: this.learnedSocksPort });
+          this.pinnedSocksPort = 'auto';
+        }
+        this.scheduleRestart(Date.now() - started, err);
       });
     }, next.delayMs);
   }

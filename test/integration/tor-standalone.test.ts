@@ -129,6 +129,47 @@ describe('supervised tor (lone, DisableNetwork)', () => {
     expect(detached).toContain(key.serviceId);
   });
 
+  it('restarts on a new SOCKS port when another program took ours while tor was down', async () => {
+    // DisableNetwork opens no SOCKS listener, so this tor has network on, pointed at a directory
+    // authority on a closed loopback port: it listens for SOCKS and never reaches past 127.0.0.1.
+    const fp = 'A'.repeat(40);
+    const tor = new TorSupervisor({
+      dataDir: dataDir(),
+      extraConfig: ['TestingTorNetwork 1', `DirAuthority nowhere orport=9 no-v2 v3ident=${fp} 127.0.0.1:9 ${fp}`, 'ClientUseIPv6 0'],
+      backoff: { initialMs: 300, factor: 1, maxMs: 300, healthyAfterMs: 60_000 },
+    });
+    running.push(tor);
+    await tor.start();
+    const oldPort = tor.socksPort!;
+    const errors: string[] = [];
+    tor.status.subscribe((s) => {
+      if (s.state === 'error') errors.push(s.error.name);
+    });
+    const back = tor.nextReady();
+    const dead = new Promise<void>((r) => {
+      const pid = tor.pid!;
+      process.kill(pid, 'SIGKILL');
+      const poll = setInterval(() => {
+        if (!alive(pid)) {
+          clearInterval(poll);
+          r();
+        }
+      }, 20);
+    });
+    await dead;
+    // Squat the port before the 300 ms restart: the first restart fails on it, the next must not.
+    const squatter = net.createServer();
+    servers.push(squatter);
+    await new Promise<void>((r, j) => squatter.once('error', j).listen(oldPort, '127.0.0.1', r));
+    const gaveUp = new Promise<string>((r) => setTimeout(() => r('still restarting on the taken port after 20 s'), 20_000).unref());
+    expect(await Promise.race([back.then(() => 'restarted'), gaveUp])).toBe('restarted');
+    expect(errors).toContain('TorPortInUseError');
+    expect(tor.socksPort).toBeGreaterThan(0);
+    expect(tor.socksPort).not.toBe(oldPort);
+    const info = await tor.control.getInfo('net/listeners/socks');
+    expect(info.get('net/listeners/socks')).toContain(`:${tor.socksPort}`);
+  });
+
   it('waits with clockWrong while the clock is before the build date, and starts once it is set', async () => {
     let now = new Date('1970-01-01T00:00:05Z');
     const tor = new TorSupervisor({
