@@ -69,7 +69,16 @@ export class RadioShell {
           onError: (err) => this.dispatch({ type: 'hardwareFault', device: 'led', reason: errorText(err), at: this.#scheduler.now() }),
         })
       : null;
-    this.#led?.show(ledPatternFor(this.#state));
+    this.#showLed();
+  }
+
+  /** Shows the state's pattern; a change is logged, so a device without eyes on it (or its journal) shows the LED too. */
+  #showLed(): void {
+    if (!this.#led) return;
+    const pattern = ledPatternFor(this.#state);
+    if (this.#led.current === pattern.name) return;
+    this.#led.show(pattern);
+    this.#log.info('led', { pattern: pattern.name });
   }
 
   get state(): RadioState {
@@ -121,7 +130,7 @@ export class RadioShell {
     this.#state = state;
     this.#log.debug('event', { event: event.type, activity: state.activity.kind, effects: effects.map((e) => e.type) });
     for (const effect of effects) this.#run(effect);
-    if (!this.#closed) this.#led?.show(ledPatternFor(this.#state));
+    if (!this.#closed) this.#showLed();
   }
 
   #run(effect: RadioEffect): void {

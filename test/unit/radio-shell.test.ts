@@ -60,6 +60,13 @@ function setup(radio: RadioOptions = {}) {
 }
 
 describe('RadioShell', () => {
+  it('logs each LED pattern change once (a device\'s journal shows its LED)', async () => {
+    const { button, logs } = setup();
+    await button.hold(2000);
+    const led = logs.filter((l) => l.msg === 'led').map((l) => l.fields?.pattern);
+    expect(led).toEqual(['bootstrapping', 'connected', 'recording', 'sending']);
+  });
+
   it('records while the button is held and hands the clip to the outbox', async () => {
     const { button, ports, led, shell } = setup();
     expect(led.pattern).toBe('connected');
