@@ -3,6 +3,7 @@
 // `channels = [...]`, so no existing list is rewritten), and a [device] key is replaced on its own
 // line. Every edit is re-parsed before it is written, and written atomically (temp, fsync, rename).
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { stringify } from 'smol-toml';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { encodeContactCard } from './contact-card.js';
@@ -58,7 +59,22 @@ export async function saveConfigText(path: string, text: string): Promise<void> 
   } catch {
     // new file
   }
-  await writeFileAtomic(path, text, { mode });
+  try {
+    await writeFileAtomic(path, text, { mode });
+  } catch (err) {
+    // On the radio the boot partition (where torlk.toml lives) is mounted read-only while it runs,
+    // so power cuts cannot corrupt it; say how to edit it rather than just "EROFS".
+    if ((err as { cause?: { code?: unknown } }).cause?.code === 'EROFS') {
+      throw new ConfigError(
+        path,
+        undefined,
+        `cannot save: ${dirname(path)} is mounted read-only (on the radio the boot partition is, while it runs). ` +
+          `Edit torlk.toml on a computer, or run "sudo mount -o remount,rw ${dirname(path)}" and try again.`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
 }
 
 /** Load, edit, validate, write: the contact is in the file when this resolves. */

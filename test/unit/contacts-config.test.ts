@@ -1,5 +1,6 @@
 // torlk.toml: contacts by card or by fields, channels from both places, errors with file and line,
 // and edits that keep every byte the user wrote.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -141,6 +142,26 @@ describe('editing torlk.toml', () => {
     expect(statSync(fresh).mode & 0o777).toBe(0o600);
     expect((await loadConfig(fresh)).config.contacts[0]).toMatchObject(dave);
     expect((await loadConfig(join(dir, 'absent.toml'))).config.contacts).toEqual([]);
+  });
+});
+
+// The radio's boot partition is read-only while it runs: a real read-only tmpfs (root, as in CI).
+describe('editing torlk.toml on a read-only boot partition', () => {
+  it('refuses with a ConfigError that says how to edit it, and leaves the file as it was', async () => {
+    const mnt = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    try {
+      const path = join(mnt, 'torlk.toml');
+      writeFileSync(path, userFile);
+      execFileSync('mount', ['-o', 'remount,ro', mnt]);
+      const err = await addContactToConfig(path, dave, ['family']).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(String(err)).toContain(`${mnt} is mounted read-only`);
+      expect(String(err)).toContain(`sudo mount -o remount,rw ${mnt}`);
+      expect(readFileSync(path, 'utf8')).toBe(userFile);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 });
 
