@@ -29,12 +29,14 @@ export async function closeHardware(set: HardwareSet): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-/** ALSA names of the device's sound card (googlevoicehat-soundcard overlay; hardware/design/config.txt). */
+/** ALSA names of the device's sound card "torlk" (overlay hardware/design/torlk-i2s.dts; config.txt `dtoverlay=torlk-i2s`). */
 export const DEVICE_AUDIO = {
-  microphone: 'hw:CARD=sndrpigooglevoi,DEV=0',
-  // plughw: the amplifier side of this codec may take only 32-bit frames; the plug converts our S16.
-  // Not yet checked on a board (no I2S hardware where this was written).
-  speaker: 'plughw:CARD=sndrpigooglevoi,DEV=0',
+  // dai-link 0: the I2S MEMS mic through dmic-codec, S32_LE stereo slots.
+  microphone: 'hw:CARD=torlk,DEV=0',
+  // dai-link 1: the MAX98357A. plughw: the I2S controller runs both directions on one clock, so a
+  // second stream gets the first one's rate and sample width (the always-open mic's 16 kHz S32);
+  // the plug converts our S16. Not yet checked on a board (no I2S hardware where this was written).
+  speaker: 'plughw:CARD=torlk,DEV=1',
 } as const;
 
 /** The handheld: throws GpioUnavailableError off a Pi (says why), MicrophoneError without the codec. */

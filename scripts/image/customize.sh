@@ -77,3 +77,18 @@ if ! grep -q 'Torlk hardware' "$fw/config.txt"; then
   { echo; cat "$repo/hardware/design/config.txt"; } >>"$fw/config.txt"
 fi
 cp "$here/boot/torlk.toml" "$fw/torlk.toml"
+
+step "boot partition: the sound card overlay (hardware/design/torlk-i2s.dts) as overlays/torlk-i2s.dtbo"
+# The Pi firmware applies `dtoverlay=torlk-i2s` from overlays/ (Debian's config.txt sets no
+# os_prefix/overlay_prefix, and there is no upstream/ directory, so upstream_kernel=1 changes nothing
+# there). -@ keeps the overlay's own labels, as the firmware's loader expects.
+command -v dtc >/dev/null || { echo "customize: dtc missing: run scripts/setup --image (device-tree-compiler)" >&2; exit 1; }
+mkdir -p "$fw/overlays"
+dtc -@ -I dts -O dtb -o "$fw/overlays/torlk-i2s.dtbo" "$repo/hardware/design/torlk-i2s.dts"
+grep -qx 'dtoverlay=torlk-i2s' "$fw/config.txt" || { echo "customize: config.txt lacks dtoverlay=torlk-i2s (hardware/design/config.txt)" >&2; exit 1; }
+# The overlay needs these drivers; Debian's armel linux-image-rpi builds none of the last three.
+kconfig=$(ls "$root"/boot/config-* 2>/dev/null | head -n1)
+for opt in SND_BCM2835_SOC_I2S SND_SIMPLE_CARD SND_SOC_MAX98357A SND_SOC_DMIC; do
+  [ -n "$kconfig" ] && grep -qE "^CONFIG_$opt=[ym]" "$kconfig" ||
+    step "WARNING: the kernel lacks CONFIG_$opt: no sound card on this board's image (hardware/image.md)"
+done
