@@ -29,7 +29,11 @@ export interface InboxOptions {
   dir: string;
   /** Played clips whose audio is kept (for replay and inspection); older ones are pruned. */
   keepPlayed?: number;
-  /** Records older than this (by created-at) are dropped at open: the replay window no longer needs them. */
+  /**
+   * Played records older than this (by created-at) are dropped, at open and after each play while
+   * running: the replay window no longer needs them, and a radio that runs for months must not keep
+   * every record it ever received in memory.
+   */
   retainMs?: number;
   now?: () => number;
   fs?: AtomicFs;
@@ -114,6 +118,11 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
 
   private async forget(key: string): Promise<void> {
     for (const ext of ['played', 'clip', 'json'] as const) await removeFileDurably(this.path(key, ext));
+  }
+
+  private unindex(entry: InboxEntry): void {
+    this.byKey.delete(entry.key);
+    if (this.bySequence.get(`${entry.senderKey}#${entry.sequence}`) === entry) this.bySequence.delete(`${entry.senderKey}#${entry.sequence}`);
   }
 
   get(clipId: string): InboxEntry | undefined {
@@ -205,6 +214,13 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
     for (const e of played.slice(0, Math.max(0, excess))) {
       await removeFileDurably(this.path(e.key, 'clip'));
       e.hasAudio = false;
+    }
+    // Records past the replay window: a clip that old is refused as stale before dedupe is asked.
+    const cutoff = this.opts.now() - this.opts.retainMs;
+    for (const e of [...this.byKey.values()]) {
+      if (!e.played || e.createdAt >= cutoff || e === this.lastPlayed) continue;
+      await this.forget(e.key);
+      this.unindex(e);
     }
   }
 }
