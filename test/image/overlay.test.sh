@@ -9,6 +9,7 @@
 #      the ones left on the image after trimming, their OF aliases match the overlay's compatibles);
 #   4. with an image: the built .dtbo is on the FAT in overlays/ and config.txt says dtoverlay=torlk-i2s;
 #   5. the checks can fail: broken copies of the overlay must be caught.
+# Also: nothing else enabled in the merged tree claims GPIO16-21, and GPIO17/27 (button, LED) stay free.
 #   test/image/overlay.test.sh BOARD [IMAGE]
 # Without IMAGE, the cached Debian root of the board (out/cache/rootfs-BOARD-*) is used.
 # Prints one "ok"/"FAIL"/"gap" line per check and exits 1 on any FAIL. A "gap" is a documented,
@@ -77,7 +78,9 @@ check_merged() {
   c "I2S controller is a sound DAI (#sound-dai-cells = 0)" test "$(g $i2s '#sound-dai-cells')" = 0
   c "I2S pinctrl-0 is pcm_gpio18 ($pins)" test "$(g $i2s pinctrl-0)" = "$(ph "$pins")"
   c "pcm_gpio18 is GPIO18-21 in ALT0" test "$(g "$pins" brcm,pins) / $(g "$pins" brcm,function)" = "18 19 20 21 / 4"
-  c "I2S still has its DMA channels (tx, rx) and PCM clock" test "$(g $i2s dma-names)" = "tx rx"
+  c "I2S still has its DMA channels (tx, rx)" test "$(g $i2s dma-names)" = "tx rx"
+  # BCM2835_CLOCK_PCM is 31 in dt-bindings/clock/bcm2835.h: the bit clock the Pi drives comes from it.
+  c "I2S clocked by the PCM clock (bcm2835 clock 31)" test "$(g $i2s clocks | cut -d' ' -f2)" = 31
   c "card node: simple-audio-card named torlk" test "$(g $snd compatible) / $(g $snd simple-audio-card,name)" = "simple-audio-card / torlk"
   c "amplifier: maxim,max98357a" test "$(g /torlk-amplifier compatible)" = maxim,max98357a
   c "amplifier SD_MODE on GPIO16, active high" test "$(g /torlk-amplifier sdmode-gpios)" = "$(ph "$gpio") 16 0"
@@ -95,12 +98,29 @@ check_merged() {
   return "$n"
 }
 
+# Only the card may hold its pins, and the button (17) and LED (27) must stay free for sysfs GPIO.
+check_claims() {
+  dtc -I dtb -O dts -o "$work/claims.dts" "$1" 2>/dev/null
+  node "$here/overlay-pins.mjs" "$work/claims.dts" 16 17 18 19 20 21 27 | sort >"$work/claims"
+  printf '%s\n' "/soc/i2s@7e203000 /soc/gpio@7e200000/pcm-gpio18 18" "/soc/i2s@7e203000 /soc/gpio@7e200000/pcm-gpio18 19" \
+    "/soc/i2s@7e203000 /soc/gpio@7e200000/pcm-gpio18 20" "/soc/i2s@7e203000 /soc/gpio@7e200000/pcm-gpio18 21" \
+    "/torlk-amplifier sdmode-gpios 16" | sort >"$work/claims.want"
+  if cmp -s "$work/claims" "$work/claims.want"; then
+    echo "  ok    GPIO16 and 18-21 claimed only by the card, GPIO17 and 27 by nothing (enabled nodes, pinctrl and *-gpios)"
+  else
+    echo "  FAIL  pin claims on GPIO16-21/27 differ from the card's:"; diff "$work/claims.want" "$work/claims" | sed 's/^/        /'
+    return 1
+  fi
+}
+
 echo "2. merged tree (fdtoverlay -i $board_dtb)"
 if fdtoverlay -i "$work/base.dtb" -o "$work/merged.dtb" "$work/torlk-i2s.dtbo" 2>"$work/fdt.log"; then
   ok "fdtoverlay applies torlk-i2s.dtbo to $board_dtb"
   check_merged "$work/merged.dtb"
   fails=$((fails + $?))
   check "merged tree decompiles (dtc -I dtb -O dts)" dtc -I dtb -O dts -o "$work/merged.dts" "$work/merged.dtb"
+  check_claims "$work/merged.dtb"
+  fails=$((fails + $?))
 else
   cat "$work/fdt.log"; bad "fdtoverlay applies torlk-i2s.dtbo to $board_dtb"
 fi
@@ -165,7 +185,7 @@ mutant() {
   if cmp -s "$work/mutant.dts" "$dts"; then bad "mutation '$what' changed nothing (test out of date)"; return; fi
   if dtc -@ -q -I dts -O dtb -o "$work/mutant.dtbo" "$work/mutant.dts" 2>/dev/null &&
     fdtoverlay -i "$work/base.dtb" -o "$work/mutant.dtb" "$work/mutant.dtbo" 2>/dev/null; then
-    if check_merged "$work/mutant.dtb" >/dev/null; then bad "a broken overlay ($what) passed the checks"; else ok "caught: $what"; fi
+    if check_merged "$work/mutant.dtb" >/dev/null && check_claims "$work/mutant.dtb" >/dev/null; then bad "a broken overlay ($what) passed the checks"; else ok "caught: $what"; fi
   else
     ok "caught: $what (does not compile or apply)"
   fi
@@ -176,6 +196,7 @@ mutant "codec as clock master" '0,/bitclock-master = <&torlk_mic_cpu>;/s//bitclo
 mutant "card named otherwise" 's/simple-audio-card,name = "torlk"/simple-audio-card,name = "sndrpigooglevoi"/'
 mutant "wrong pin group" 's/<&pcm_gpio18>/<\&pcm_gpio28>/'
 mutant "16-bit slots" '0,/dai-tdm-slot-width = <32>;/s//dai-tdm-slot-width = <16>;/'
+mutant "another node on the LED's GPIO27" 's/num-channels = <2>;/num-channels = <2>; dmicen-gpios = <\&gpio 27 0>;/'
 mutant "no such label" 's/<&i2s>/<\&i2s_nonexistent>/'
 
 if [ "$fails" = 0 ]; then echo "overlay test: all checks passed ($board)"; else echo "overlay test: $fails check(s) FAILED ($board)"; fi
