@@ -22,7 +22,7 @@ img=${2:-}
 # shellcheck source=../../scripts/image/board.sh
 . "$repo/scripts/image/board.sh" "$board" || exit 2
 dts=$repo/hardware/design/torlk-i2s.dts
-for t in dtc fdtoverlay fdtget debugfs mcopy sfdisk xz /sbin/modinfo; do
+for t in dtc fdtoverlay fdtget debugfs mcopy sfdisk strings node /sbin/modinfo; do
   command -v "$t" >/dev/null || { echo "overlay test: $t missing (scripts/setup --image)" >&2; exit 2; }
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/torlk-overlay-XXXXXX")
@@ -62,6 +62,14 @@ fi
 ok "dtc -@ compiles torlk-i2s.dts ($(stat -c %s "$work/torlk-i2s.dtbo") bytes)"
 boot_get "$board_dtb" "$work/base.dtb" || { bad "$board_dtb on the boot partition"; echo "overlay test: FAILED"; exit 1; }
 check "base $board_dtb carries __symbols__ (the firmware needs them to apply overlays)" fdtget "$work/base.dtb" /__symbols__ i2s
+# Evidence, not proof, that this GPU firmware applies dtoverlay= from overlays/ with upstream_kernel:
+# its config parser knows those words (only a board shows the overlay applied).
+if boot_get start.elf "$work/start.elf"; then
+  strings "$work/start.elf" >"$work/start.strings"
+  check "start.elf knows dtoverlay, upstream_kernel and the overlays/ prefix" sh -c "grep -qx dtoverlay '$work/start.strings' && grep -qx upstream_kernel '$work/start.strings' && grep -qx overlays/ '$work/start.strings'"
+else
+  bad "start.elf on the boot partition"
+fi
 check "base tree leaves the I2S controller disabled (why the overlay is needed)" sh -c "[ \"\$(fdtget '$work/base.dtb' /soc/i2s@7e203000 status)\" = disabled ]"
 
 # The merged-tree checks, as a function so that broken overlays can be run through them too.
