@@ -1,26 +1,47 @@
-// Bob's radio in a process of its own for the e2e benchmark, so his RSS and CPU are his alone (the
-// receiver's figures), apart from alice's (the sender's, in the benchmark's process). The real app on
-// simulated hardware; JSON lines out, one command per line in ("stats", "stop").
+// One radio in a process of its own for the e2e benchmark, so its RSS and CPU are the firmware's
+// alone, measured the way the firmware runs: bundled like dist/torlk.cjs and started with the
+// NODE_OPTIONS of the image's torlk.service (e2e-firmware-process.ts). The real app on simulated
+// hardware; JSON lines out, one command per line in:
+//   receiver (bob): "stats", "stop"
+//   sender (alice, for the 200-clip memory run): also "online" (waits until the peer's onion answers)
+//   and "clip" (press, hold 300 ms with the replayed microphone packets, release, wait for the receipt).
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { RadioApp } from '../../firmware/app/radio-app.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
+import { clipPackets } from '../../firmware/app/clip-playback.js';
 import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
+import { socksConnect } from '../../firmware/tor/socks5-client.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
+import { ReplayMicrophone } from './replay-microphone.js';
 
 interface ChildConfig {
   dataDir: string;
   configPath: string;
   speakerFile: string;
   torConfig: string[];
+  /** Sender only: an Ogg Opus file whose packets the microphone replays for every clip. */
+  replayOgg?: string;
 }
 
 const send = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
+const button = new ScriptedButton();
+let microphone: FileFedMicrophone = new FileFedMicrophone();
+if (config.replayOgg) {
+  const decoded = clipPackets(new Uint8Array(readFileSync(config.replayOgg)));
+  const replay = new ReplayMicrophone();
+  replay.useReplay(decoded.format, decoded.packets.slice(0, 50)); // 1 s of speech per clip
+  microphone = replay;
+}
 const app = await RadioApp.start({
   dataDir: config.dataDir,
   configPath: config.configPath,
-  hardware: { button: new ScriptedButton(), led: new RecordingLed(), microphone: new FileFedMicrophone(), speaker: createSimSpeaker({ outfile: config.speakerFile, rate: 16000 }) },
+  hardware: { button, led: new RecordingLed(), microphone, speaker: createSimSpeaker({ outfile: config.speakerFile, rate: 16000 }) },
   tor: { extraConfig: config.torConfig },
 });
 send({ t: 'ready', startMs: app.startMs, onion: app.onion });
@@ -30,12 +51,81 @@ app.torReady.then(
 );
 app.on('tor', (s) => s.state === 'connected' && send({ t: 'connected' }));
 app.on('played', (e) => send({ t: 'played', clipId: e.clipId }));
+
+/** Tor connected and the peer's onion answering (its descriptor may take a moment to be fetched). */
+async function online(): Promise<void> {
+  while (app.shell.state.tor.kind !== 'connected') await sleep(200);
+  const peer = app.members[0]!.onion;
+  for (let tries = 0; ; tries++) {
+    try {
+      (await socksConnect({ socksPort: app.torLink.socksPort!, host: peer, port: 80, timeoutMs: 20_000 })).destroy();
+      return;
+    } catch (err) {
+      if (tries > 120) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+function next<T>(event: 'recording' | 'delivered', match: (e: T) => boolean, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      app.off(event, on as never);
+      reject(new Error(`no ${event} within ${ms / 1000} s`));
+    }, ms);
+    const on = (e: T) => {
+      if (!match(e)) return;
+      clearTimeout(timer);
+      app.off(event, on as never);
+      resolve(e);
+    };
+    app.on(event, on as never);
+  });
+}
+
+/** One press of the replayed microphone: the same firmware path as a held button. */
+async function clip(): Promise<void> {
+  const recording = next<{ clipId: string }>('recording', () => true, 5000);
+  button.press();
+  const { clipId } = await recording;
+  const delivered = next<DeliveredInfo>('delivered', (e) => e.clipId === clipId, 30_000);
+  await sleep(300);
+  button.release();
+  const info = await delivered;
+  send({ t: 'delivered', clipId, via: info.via });
+}
+
+/** Resident memory split: anonymous (heaps, malloc) and file-backed (node's binary and libraries, paged in as used). */
+function residentSplit(): { anon: number; file: number } {
+  const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+  return { anon: kb('Anonymous'), file: kb('Rss') - kb('Anonymous') };
+}
+
+/** Diagnosis only, after the sampled figures: a full GC shows what the heap really retains. */
+function fullGc(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed;
+}
+
 for await (const line of createInterface({ input: process.stdin })) {
-  if (line === 'stats') {
-    const cpu = process.cpuUsage();
-    const m = process.memoryUsage();
-    send({ t: 'stats', rss: m.rss, heapUsed: m.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
-  } else if (line === 'stop') break;
+  try {
+    if (line === 'stats') {
+      const cpu = process.cpuUsage();
+      const m = process.memoryUsage();
+      send({ t: 'stats', ...residentSplit(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+    } else if (line === 'gc') {
+      send({ t: 'gc', heapUsed: fullGc() });
+    } else if (line === 'online') {
+      await online();
+      send({ t: 'online' });
+    } else if (line === 'clip') {
+      await clip();
+    } else if (line === 'stop') break;
+  } catch (err) {
+    send({ t: 'error', message: (err as Error).message });
+  }
 }
 await app.stop();
 process.exit(0);

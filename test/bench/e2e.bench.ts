@@ -7,18 +7,16 @@
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
 // 3. CPU seconds per audio second: alice's firmware (the sender, this process) and bob's (the
 //    receiver, a child process: e2e-radio-child.ts), and their two tors. Reference: opusenc.
-// 4. RSS of each radio's process at idle and after 200 clips (replayed mic packets, the rest real),
-//    with the growth trend over the second half.
+// 4. RSS of each radio's firmware process at idle and after 200 clips (replayed mic packets, the
+//    rest real), with the growth trend over clips 50-200. Both radios run here as their own
+//    processes, bundled and started with torlk.service's NODE_OPTIONS (e2e-firmware-process.ts):
+//    alice moves out of this process for it, onto the same data dir.
 // 5. Firmware start to ready, tor excluded (RadioApp.start). Reference: `node -e 0`.
 // Progress goes to stderr; the last stdout line is BENCH_JSON (scripts/bench.mjs).
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestnet, type Testnet } from '../../scripts/testnet/network.js';
 import { socksConnect } from '../../firmware/tor/socks5-client.js';
@@ -37,6 +35,7 @@ import { nextSequence } from '../../firmware/clip/sequence-counter.js';
 import { recipientFor } from '../../firmware/transport/clip-transport.js';
 import { uploadClip } from '../../firmware/transport/sender.js';
 import { ReplayMicrophone } from './replay-microphone.js';
+import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats } from './e2e-firmware-process.js';
 
 const TEN_SECONDS = 'Alice to Bob, radio check over Tor. One, two, three, four, five. The quick brown fox jumps over the lazy dog, over.';
 const RSS_CLIPS = 200;
@@ -47,6 +46,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const mb = (bytes: number) => bytes / (1024 * 1024);
+const memLine = (s: FirmwareStats) =>
+  `${mb(s.rss).toFixed(1)} MB (anon ${mb(s.anon).toFixed(1)}, file-backed ${mb(s.file).toFixed(1)}; heap ${mb(s.heapUsed).toFixed(1)}/${mb(s.heapTotal).toFixed(1)}, external ${mb(s.external).toFixed(1)})`;
 
 /** utime+stime of a process in seconds, from /proc (tor runs as its own process). */
 function processCpuSeconds(pid: number): number {
@@ -77,72 +78,6 @@ function slope(xs: number[], ys: number[]): number {
 }
 
 
-/** Bob's radio in its own process (e2e-radio-child.ts), bundled next to this bench. */
-class ChildRadio extends EventEmitter {
-  readonly lines: Record<string, unknown>[] = [];
-  private constructor(readonly child: ChildProcessWithoutNullStreams) {
-    super();
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      let msg: Record<string, unknown>;
-      try {
-        msg = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return; // a log line
-      }
-      this.lines.push(msg);
-      this.emit(String(msg.t), msg);
-    });
-    child.stderr.on('data', () => undefined);
-  }
-
-  static async start(work: string, config: object): Promise<ChildRadio> {
-    const outfile = join(dirname(fileURLToPath(import.meta.url)), 'e2e-radio-child.mjs');
-    await build({
-      entryPoints: [join(process.cwd(), 'test/bench/e2e-radio-child.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      packages: 'external',
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'warning',
-    });
-    const child = spawn(process.execPath, [outfile, JSON.stringify(config)], { cwd: process.cwd(), env: { ...process.env, TORLK_LOG: 'error' } });
-    return new ChildRadio(child);
-  }
-
-  next(t: string, ms: number, match: (m: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
-    const seen = this.lines.find((m) => m.t === t && match(m));
-    if (seen && t !== 'stats' && t !== 'played') return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bob's process: no "${t}" within ${ms / 1000} s`)), ms);
-      const on = (m: Record<string, unknown>) => {
-        if (!match(m)) return;
-        clearTimeout(timer);
-        this.off(t, on);
-        resolve(m);
-      };
-      this.on(t, on);
-    });
-  }
-
-  async stats(): Promise<{ rss: number; heapUsed: number; cpuSeconds: number }> {
-    const reply = this.next('stats', 10_000);
-    this.child.stdin.write('stats\n');
-    return (await reply) as unknown as { rss: number; heapUsed: number; cpuSeconds: number };
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.stdin.write('stop\n');
-    const kill = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(kill);
-  }
-}
-
 function onceApp<T>(app: RadioApp, event: 'delivered' | 'sealed' | 'recording', what: string, ms: number, match: (e: T) => boolean = () => true): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -163,7 +98,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'torlk-e2e-bench-'));
   let net: Testnet | undefined;
   let alice: RadioApp | undefined;
-  let bob: ChildRadio | undefined;
+  let bob: FirmwareProcess | undefined;
+  let aliceProcess: FirmwareProcess | undefined;
   const rows: object[] = [];
   try {
     say('starting the private network');
@@ -172,7 +108,7 @@ async function main(): Promise<void> {
     say(`speech: ${(speech.speechMs / 1000).toFixed(1)} s`);
     const [a, b] = await provisionRadios(join(dir, 'radios'), ['alice', 'bob']);
     const torConfig = net.torrcLinesForClient();
-    bob = await ChildRadio.start(dir, { dataDir: b!.dataDir, configPath: b!.configPath, speakerFile: join(dir, 'bob.raw'), torConfig });
+    bob = await FirmwareProcess.start('bob', { dataDir: b!.dataDir, configPath: b!.configPath, speakerFile: join(dir, 'bob.raw'), torConfig });
     const aliceButton = new ScriptedButton();
     const aliceMic = new ReplayMicrophone();
     alice = await RadioApp.start({
@@ -204,11 +140,9 @@ async function main(): Promise<void> {
       }
     }
     await sleep(2000);
-    const rssIdleAlice = process.memoryUsage().rss;
-    const heapIdleAlice = process.memoryUsage().heapUsed;
     const bobIdle = await bob.stats();
     const rssIdleBob = bobIdle.rss;
-    say(`online; idle RSS alice ${mb(rssIdleAlice).toFixed(1)} MB, bob ${mb(rssIdleBob).toFixed(1)} MB`);
+    say(`online; idle RSS bob ${mb(rssIdleBob).toFixed(1)} MB (heap ${mb(bobIdle.heapUsed).toFixed(1)} of ${mb(bobIdle.heapTotal).toFixed(1)} MB, external ${mb(bobIdle.external).toFixed(1)} MB)`);
 
     // Reference: request/response round trip on a new stream over the warm circuit.
     const rtts: number[] = [];
@@ -302,33 +236,49 @@ async function main(): Promise<void> {
     const opusencCpu = childCpuSeconds(`opusenc --quiet --bitrate 16 ${speech.wav} ${join(dir, 'ref.opus')}`);
     const speechSeconds = speech.speechMs / 1000 + (speech.leadMs + speech.trailMs) / 1000;
 
-    // Memory: 200 one-second clips (replayed packets, everything after the mic real).
-    aliceMic.useReplay(decoded.format, decoded.packets.slice(0, 50));
+    // Memory: 200 one-second clips (replayed packets, everything after the mic real), with alice's
+    // firmware now in a process of its own like bob's (same data dir, so the same onion and contacts).
+    const nodeOptions = firmwareNodeOptions();
+    say(`memory run: both radios as firmware processes with NODE_OPTIONS="${nodeOptions}" (from ${SERVICE_UNIT})`);
+    const replayOgg = join(dir, 'replay.ogg');
+    writeFileSync(replayOgg, received);
+    await alice.stop();
+    aliceProcess = await FirmwareProcess.start('alice', { dataDir: a!.dataDir, configPath: a!.configPath, speakerFile: join(dir, 'alice.raw'), torConfig, replayOgg });
+    await aliceProcess.next('ready', 30_000);
+    await aliceProcess.request('online', 'online', 150_000);
+    await sleep(2000);
+    const aliceIdle = await aliceProcess.stats();
+    const rssIdleAlice = aliceIdle.rss;
+    const heapIdleAlice = aliceIdle.heapUsed;
+    say(`alice's firmware process online; idle RSS ${memLine(aliceIdle)}; bob ${memLine(await bob.stats())}`);
+    const bobPlayed = (clipId: string) => {
+      const seen = bob!.lines.some((m) => m.t === 'played' && m.clipId === clipId);
+      return seen ? Promise.resolve() : bob!.next('played', 30_000, (m) => m.clipId === clipId).then(() => undefined);
+    };
     const rssA: number[] = [];
     const rssB: number[] = [];
     const heapA: number[] = [];
     const heapB: number[] = [];
     const at: number[] = [];
     for (let i = 1; i <= RSS_CLIPS; i++) {
-      const recording = onceApp<{ clipId: string }>(app, 'recording', 'recording', 5000);
-      aliceButton.press();
-      const { clipId } = await recording;
-      const delivered = onceApp<DeliveredInfo>(app, 'delivered', `clip ${i} receipt`, 30_000, (e) => e.clipId === clipId);
-      const played = bob.next('played', 30_000, (m) => m.clipId === clipId);
-      await sleep(300);
-      aliceButton.release();
-      await Promise.all([delivered, played]);
-      if (i % 20 === 0) {
-        rssA.push(process.memoryUsage().rss);
-        heapA.push(process.memoryUsage().heapUsed);
-        const st = await bob.stats();
-        rssB.push(st.rss);
-        heapB.push(st.heapUsed);
+      const { clipId } = (await aliceProcess.request('clip', 'delivered', 40_000)) as { clipId: string };
+      await bobPlayed(clipId);
+      if (i % 10 === 0) {
+        const sa = await aliceProcess.stats();
+        const sb = await bob.stats();
+        rssA.push(sa.rss);
+        heapA.push(sa.heapUsed);
+        rssB.push(sb.rss);
+        heapB.push(sb.heapUsed);
         at.push(i);
-        say(`clip ${i}: RSS alice ${mb(rssA.at(-1)!).toFixed(1)} MB, bob ${mb(rssB.at(-1)!).toFixed(1)} MB`);
+        if (i % 20 === 0) say(`clip ${i}: RSS alice ${memLine(sa)}; bob ${memLine(sb)}`);
       }
     }
-    const half = Math.floor(at.length / 2);
+    // Diagnosis, after the sampled figures: what a full GC leaves (retained state, not garbage).
+    const gcHeap = { alice: (await aliceProcess.request('gc', 'gc', 10_000)).heapUsed as number, bob: (await bob.request('gc', 'gc', 10_000)).heapUsed as number };
+    say(`after a full GC (diagnosis only, not sampled): heap used alice ${mb(gcHeap.alice).toFixed(2)} MB, bob ${mb(gcHeap.bob).toFixed(2)} MB`);
+    // The trend once the process has settled: least-squares slope over clips 50-200.
+    const half = at.findIndex((n) => n >= 50);
     const trend = (xs: number[]) => slope(at.slice(half), xs.slice(half).map(mb)) * 100;
 
     // Start to ready without tor: fresh radios whose tor cannot start (start-to-ready must not wait for it).
@@ -357,7 +307,7 @@ async function main(): Promise<void> {
     const bps = median(perSecond);
     const opusencPerSecond = opusencCpu / speechSeconds;
     const memRows = (who: string, idle: number, series: number[]) => [
-      { metric: `RSS idle, ${who}'s process`, value: mb(idle), unit: 'MB', goal: '<= 64 MB', pass: mb(idle) <= 64 },
+      { metric: `RSS idle, ${who}'s firmware process (NODE_OPTIONS="${nodeOptions}", as torlk.service)`, value: mb(idle), unit: 'MB', goal: '<= 64 MB', pass: mb(idle) <= 64 },
       { metric: `RSS after ${RSS_CLIPS} clips, ${who}'s process`, value: mb(series.at(-1)!), unit: 'MB', reference: { name: 'RSS idle', value: mb(idle) }, ratio: series.at(-1)! / idle, goal: '<= 64 MB', pass: mb(series.at(-1)!) <= 64 },
       { metric: `RSS trend, ${who}, clips ${at[half]}-${RSS_CLIPS}`, value: trend(series), unit: 'MB/100 clips', goal: '<= 1 (no growth)', pass: trend(series) <= 1 },
     ];
@@ -369,17 +319,20 @@ async function main(): Promise<void> {
       { metric: 'sender firmware CPU per audio second (alice)', value: cpuAlice / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuAlice / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
       { metric: 'receiver firmware CPU per audio second (bob)', value: cpuBob / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuBob / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
       { metric: 'tor CPU per audio second (both tors)', value: cpuTor / audioSeconds, unit: 's/s' },
-      ...memRows('alice (sender, + bench)', rssIdleAlice, rssA),
+      ...memRows('alice (sender)', rssIdleAlice, rssA),
       { metric: `JS heap used after ${RSS_CLIPS} clips, alice`, value: mb(heapA.at(-1)!), unit: 'MB', reference: { name: 'heap idle', value: mb(heapIdleAlice) }, ratio: heapA.at(-1)! / heapIdleAlice },
       { metric: `JS heap trend, alice, clips ${at[half]}-${RSS_CLIPS}`, value: trend(heapA), unit: 'MB/100 clips' },
+      { metric: `JS heap retained after ${RSS_CLIPS} clips and a full GC (diagnosis), alice`, value: mb(gcHeap.alice), unit: 'MB' },
       ...memRows('bob (receiver)', rssIdleBob, rssB),
       { metric: `JS heap used after ${RSS_CLIPS} clips, bob`, value: mb(heapB.at(-1)!), unit: 'MB', reference: { name: 'heap idle', value: mb(bobIdle.heapUsed) }, ratio: heapB.at(-1)! / bobIdle.heapUsed },
       { metric: `JS heap trend, bob, clips ${at[half]}-${RSS_CLIPS}`, value: trend(heapB), unit: 'MB/100 clips' },
+      { metric: `JS heap retained after ${RSS_CLIPS} clips and a full GC (diagnosis), bob`, value: mb(gcHeap.bob), unit: 'MB' },
       { metric: 'firmware start to ready, tor excluded', value: startReady, unit: 'ms', reference: { name: 'node -e 0', value: nodeStart }, ratio: startReady / nodeStart, goal: '<= 400 ms', pass: startReady <= 400 },
       { metric: 'firmware start to ready, first start in a process', value: startFirst, unit: 'ms', goal: '<= 400 ms', pass: startFirst <= 400 },
     );
   } finally {
     await bob?.stop().catch((err: Error) => say(`stopping bob: ${err.message}`));
+    await aliceProcess?.stop().catch((err: Error) => say(`stopping alice's process: ${err.message}`));
     await alice?.stop().catch((err: Error) => say(`stopping alice: ${err.message}`));
     await net?.stop().catch((err: Error) => say(`stopping the network: ${err.message}`));
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,135 @@
+// A radio of the e2e benchmark in a process of its own, launched the way the firmware runs on the
+// device: the program bundled with its npm packages inlined (like scripts/build.mjs makes
+// dist/torlk.cjs; only onoff/epoll stay external there, as here), and node started with the
+// NODE_OPTIONS line of the image's systemd unit (torlk.service), read from that file so the bench
+// cannot drift from what the device runs.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SERVICE_UNIT = 'scripts/image/overlay/etc/systemd/system/torlk.service';
+
+/** The value of torlk.service's `Environment=NODE_OPTIONS=...` (quoted or not). */
+export function firmwareNodeOptions(unitPath = join(process.cwd(), SERVICE_UNIT)): string {
+  for (const line of readFileSync(unitPath, 'utf8').split('\n')) {
+    const m = /^Environment=(?:"NODE_OPTIONS=([^"]*)"|NODE_OPTIONS=(\S.*))\s*$/.exec(line.trim());
+    if (m) return (m[1] ?? m[2]!).trim();
+  }
+  throw new Error(`${unitPath} has no Environment=NODE_OPTIONS=... line: the bench would not run the firmware as the device does`);
+}
+
+export interface FirmwareStats {
+  readonly rss: number;
+  /** Anonymous resident memory (V8 heap, malloc) and the rest (file-backed: node, libraries, the addon). */
+  readonly anon: number;
+  readonly file: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly cpuSeconds: number;
+}
+
+let bundled: Promise<string> | undefined;
+
+/** e2e-radio-child.ts bundled once per run, packages inlined like the firmware's own bundle. */
+function bundleChild(): Promise<string> {
+  bundled ??= (async () => {
+    const outfile = join(here, 'e2e-radio-child.mjs'); // beside this bench's own bundle (scripts/bench.mjs's cache dir)
+    await build({
+      entryPoints: [join(process.cwd(), 'test/bench/e2e-radio-child.ts')], // this module itself runs from a bundle elsewhere
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      external: ['onoff', 'epoll'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'warning',
+      legalComments: 'none',
+    });
+    return outfile;
+  })();
+  return bundled;
+}
+
+export class FirmwareProcess extends EventEmitter {
+  readonly lines: Record<string, unknown>[] = [];
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcessWithoutNullStreams,
+  ) {
+    super();
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return; // a log line
+      }
+      this.lines.push(msg);
+      this.emit(`m:${String(msg.t)}`, msg); // prefixed: a child's "error" message is not an EventEmitter error
+    });
+    child.stderr.on('data', () => undefined);
+  }
+
+  static async start(name: string, config: object): Promise<FirmwareProcess> {
+    const outfile = await bundleChild();
+    const env = { ...process.env, TORLK_LOG: 'error', NODE_OPTIONS: firmwareNodeOptions() };
+    const child = spawn(process.execPath, [outfile, JSON.stringify(config)], { cwd: process.cwd(), env });
+    return new FirmwareProcess(name, child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The next message `t` (an earlier one counts for the one-off messages); rejects on a child error or exit. */
+  next(t: string, ms: number, match: (m: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
+    const oneOff = !['stats', 'played', 'delivered', 'online', 'error', 'gc'].includes(t);
+    const seen = oneOff ? this.lines.find((m) => m.t === t && match(m)) : undefined;
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off(`m:${t}`, on);
+        this.off('m:error', onError);
+        this.child.off('exit', onExit);
+      };
+      const timer = setTimeout(() => (done(), reject(new Error(`${this.name}'s process: no "${t}" within ${ms / 1000} s`))), ms);
+      const on = (m: Record<string, unknown>) => match(m) && (done(), resolve(m));
+      const onError = (m: Record<string, unknown>) => (done(), reject(new Error(`${this.name}'s process: ${String(m.message)}`)));
+      const onExit = (code: number | null) => (done(), reject(new Error(`${this.name}'s process exited (${code}) while waiting for "${t}"`)));
+      this.on(`m:${t}`, on);
+      if (t !== 'error') this.on('m:error', onError);
+      this.child.once('exit', onExit);
+    });
+  }
+
+  async request(command: string, reply: string, ms: number): Promise<Record<string, unknown>> {
+    const answer = this.next(reply, ms);
+    this.child.stdin.write(`${command}\n`);
+    return answer;
+  }
+
+  async stats(): Promise<FirmwareStats> {
+    return (await this.request('stats', 'stats', 10_000)) as unknown as FirmwareStats;
+  }
+
+  /** "stop" on stdin (the app stops its tor), then SIGTERM, then SIGKILL. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.stdin.write('stop\n');
+    const term = setTimeout(() => this.child.kill('SIGTERM'), 15_000);
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(term);
+    clearTimeout(kill);
+  }
+}
