@@ -6,7 +6,7 @@
 # Like a user, the test first writes a contact and a channel into the card's torlk.toml (on a
 # sparse copy of the image; the built image is not changed): the radio refuses to run without one.
 # QEMU's raspi3b has no I2S codec, so the kernel command line loads snd-aloop under the codec's
-# card name (sndrpigooglevoi): the firmware opens "its" microphone and amplifier on a virtual card.
+# card name (torlk, from the torlk-i2s overlay): the firmware opens "its" microphone and amplifier on a virtual card.
 # Patterns (extended regexes on the console log), overridable:
 #   TORLK_BOOT_RUNNING  default 'torlk radio: on "'   the firmware is up (its start line)
 #   TORLK_BOOT_LED      default '"led"'               an LED state line
@@ -45,7 +45,7 @@ mcopy -i "$fat" ::/bcm2837-rpi-3-b.dtb "$work/board.dtb"
 cp --sparse=always "$img" "$work/sd.img"
 truncate -s 2G "$work/sd.img"
 cmdline=$(mtype -i "$fat" ::/cmdline.txt | tr -d '\r\n' | sed 's/console=[^ ]*//g')
-cmdline="console=ttyS1,115200 $cmdline modules_load=snd_aloop snd_aloop.id=sndrpigooglevoi"
+cmdline="console=ttyS1,115200 $cmdline modules_load=snd_aloop snd_aloop.id=torlk"
 
 # A peer made on this machine with the same firmware; its card goes into the image's torlk.toml.
 torlk=(node "$repo/dist/torlk.cjs")
