@@ -47,7 +47,7 @@ export async function deviceHardware(): Promise<HardwareSet> {
     led = await GpioLed.open();
     // I2S MEMS mics deliver 24-bit samples in 32-bit stereo slots, quiet: settings from hardware/i2s-audio/README.md.
     const microphone = new AlsaMicrophone({ device: DEVICE_AUDIO.microphone, format: 'S32_LE', channels: 2, slot: 0, gainDb: 27 });
-    const speaker = new AlsaSpeaker({ device: DEVICE_AUDIO.speaker, format: 'S16_LE', channels: 2, rate: 48000 });
+    const speaker = new AlsaSpeaker({ device: DEVICE_AUDIO.speaker, format: 'S16_LE', channels: 2, rate: 16000 }); // the mic's rate: one I2S clock serves both, so no resampling
     return { button, led, microphone, speaker };
   } catch (err) {
     await button.close();
