@@ -60,6 +60,7 @@ function bundleChild(): Promise<string> {
 
 export class FirmwareProcess extends EventEmitter {
   readonly lines: Record<string, unknown>[] = [];
+  stderrTail = '';
   private constructor(
     readonly name: string,
     readonly child: ChildProcessWithoutNullStreams,
@@ -75,7 +76,8 @@ export class FirmwareProcess extends EventEmitter {
       this.lines.push(msg);
       this.emit(`m:${String(msg.t)}`, msg); // prefixed: a child's "error" message is not an EventEmitter error
     });
-    child.stderr.on('data', () => undefined);
+    // The last of its stderr (logs at error level, a crash's stack) goes into the error if it exits.
+    child.stderr.on('data', (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000)));
   }
 
   static async start(name: string, config: object): Promise<FirmwareProcess> {
@@ -104,7 +106,7 @@ export class FirmwareProcess extends EventEmitter {
       const timer = setTimeout(() => (done(), reject(new Error(`${this.name}'s process: no "${t}" within ${ms / 1000} s`))), ms);
       const on = (m: Record<string, unknown>) => match(m) && (done(), resolve(m));
       const onError = (m: Record<string, unknown>) => (done(), reject(new Error(`${this.name}'s process: ${String(m.message)}`)));
-      const onExit = (code: number | null) => (done(), reject(new Error(`${this.name}'s process exited (${code}) while waiting for "${t}"`)));
+      const onExit = (code: number | null) => (done(), reject(new Error(`${this.name}'s process exited (${code}) while waiting for "${t}"; its stderr ended with:\n${this.stderrTail}`)));
       this.on(`m:${t}`, on);
       if (t !== 'error') this.on('m:error', onError);
       this.child.once('exit', onExit);
