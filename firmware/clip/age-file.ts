@@ -111,8 +111,14 @@ export async function createAgeHeader(recipients: readonly string[]): Promise<{ 
     enc.addRecipient(r);
   }
   enc.addRecipient(capture);
-  const file = await enc.encrypt(new Uint8Array(0));
-  const split = splitAgeHeader(file);
+  // A stream, read here, rather than a Uint8Array: for byte input the library collects its output
+  // through `new Response(...)`, which loads Node's fetch machinery (undici, about 4 MB resident)
+  // into a firmware that never fetches anything.
+  const empty = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const reader = (await enc.encrypt(empty)).getReader();
+  const parts: Uint8Array[] = [];
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+  const split = splitAgeHeader(concatBytes(parts));
   if (!split || !fileKey) throw new Error('age-encryption produced no header');
   return { header: split.header, fileKey };
 }
