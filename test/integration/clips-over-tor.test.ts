@@ -223,7 +223,9 @@ describe('clips over the private Tor network', () => {
     expect(outbox.pending()).toHaveLength(1);
     // The receiver saw a cut upload and stored nothing.
     await until(() => rejections.length > rejectedBefore, 30_000, 'the receiver to notice the cut stream');
-    expect(rejections.slice(rejectedBefore).map((r) => r.reason)).toContain('truncated');
+    // Whether the receiver's tor closes the stream (truncated) or just goes quiet (timeout after the
+    // body deadline) depends on how the dead circuit is noticed; either way nothing is stored.
+    expect(rejections.slice(rejectedBefore).map((r) => r.reason).filter((r) => r === 'truncated' || r === 'timeout')).not.toHaveLength(0);
     expect(rx.inbox.get(clipId)).toBeUndefined();
     // tor comes back (the supervisor restarts it; here: a fresh client tor on the same network).
     client = await startClientTor(tn.net);
