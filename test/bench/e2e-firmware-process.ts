@@ -77,12 +77,16 @@ export class FirmwareProcess extends EventEmitter {
       this.emit(`m:${String(msg.t)}`, msg); // prefixed: a child's "error" message is not an EventEmitter error
     });
     // The last of its stderr (logs at error level, a crash's stack) goes into the error if it exits.
-    child.stderr.on('data', (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000);
+      // TORLK_BENCH_CHILD_LOG=<level> shows the radio's own logs (timings) on the bench's stderr.
+      if (process.env.TORLK_BENCH_CHILD_LOG) process.stderr.write(chunk);
+    });
   }
 
   static async start(name: string, config: object): Promise<FirmwareProcess> {
     const outfile = await bundleChild();
-    const env = { ...process.env, TORLK_LOG: 'error', NODE_OPTIONS: firmwareNodeOptions() };
+    const env = { ...process.env, TORLK_LOG: process.env.TORLK_BENCH_CHILD_LOG ?? 'error', NODE_OPTIONS: firmwareNodeOptions() };
     const child = spawn(process.execPath, [outfile, JSON.stringify(config)], { cwd: process.cwd(), env });
     return new FirmwareProcess(name, child);
   }

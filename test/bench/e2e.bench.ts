@@ -39,6 +39,9 @@ import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats 
 
 const TEN_SECONDS = 'Alice to Bob, radio check over Tor. One, two, three, four, five. The quick brown fox jumps over the lazy dog, over.';
 const RSS_CLIPS = 200;
+// TORLK_BENCH_E2E=latency,memory,start picks parts (all by default): the memory run alone takes
+// minutes, so latency work can iterate without it. Skipped parts print no rows.
+const parts = new Set((process.env.TORLK_BENCH_E2E ?? 'latency,memory,start').split(',').map((x) => x.trim()));
 const say = (msg: string) => process.stderr.write(`e2e.bench: ${msg}\n`);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -193,7 +196,8 @@ async function main(): Promise<void> {
     let audioSeconds = 0;
     let lastClip = '';
     const torPids = [alice.torLink.tor!.pid!, bobTor];
-    for (let i = 0; i < 3; i++) {
+    // The memory run needs one received clip to replay, so one talk happens even without 'latency'.
+    for (let i = 0; i < (parts.has('latency') ? 3 : 1); i++) {
       const cpu0 = process.cpuUsage();
       const bob0 = (await bob.stats()).cpuSeconds;
       const tor0 = torPids.map(processCpuSeconds);
@@ -218,7 +222,7 @@ async function main(): Promise<void> {
     // Send-after-release: the same audio sealed at release and uploaded whole on a new stream.
     const afterRelease: number[] = [];
     const bobContact = alice.members[0]!;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < (parts.has('latency') ? 3 : 0); i++) {
       const t0 = performance.now();
       const sealed = await sealClip({
         ogg: received,
@@ -235,101 +239,112 @@ async function main(): Promise<void> {
 
     const opusencCpu = childCpuSeconds(`opusenc --quiet --bitrate 16 ${speech.wav} ${join(dir, 'ref.opus')}`);
     const speechSeconds = speech.speechMs / 1000 + (speech.leadMs + speech.trailMs) / 1000;
+    if (parts.has('latency')) {
+      const latency = median(streamed);
+      const afterTail = latency - median(sealedAfter);
+      const bps = median(perSecond);
+      const opusencPerSecond = opusencCpu / speechSeconds;
+      rows.push(
+        { metric: 'release-to-delivered, streamed (~10 s clip)', value: latency, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: latency / rtt, goal: '<= 1.5', pass: latency / rtt <= 1.5 },
+        { metric: 'streamed, after the clip is sealed (mic tail excluded)', value: afterTail, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: afterTail / rtt, goal: '<= 1.5', pass: afterTail / rtt <= 1.5 },
+        { metric: 'release-to-delivered, send after release', value: median(afterRelease), unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: median(afterRelease) / rtt },
+        { metric: 'bytes on the wire per speech second', value: bps, unit: 'B/s', reference: { name: 'Opus packets alone', value: opusBytesPerSecond }, ratio: bps / opusBytesPerSecond, goal: '<= 2300 B/s', pass: bps <= 2300 },
+        { metric: 'sender firmware CPU per audio second (alice)', value: cpuAlice / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuAlice / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
+        { metric: 'receiver firmware CPU per audio second (bob)', value: cpuBob / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuBob / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
+        { metric: 'tor CPU per audio second (both tors)', value: cpuTor / audioSeconds, unit: 's/s' },
+      );
+    }
 
-    // Memory: 200 one-second clips (replayed packets, everything after the mic real), with alice's
-    // firmware now in a process of its own like bob's (same data dir, so the same onion and contacts).
-    const nodeOptions = firmwareNodeOptions();
-    say(`memory run: both radios as firmware processes with NODE_OPTIONS="${nodeOptions}" (from ${SERVICE_UNIT})`);
-    const replayOgg = join(dir, 'replay.ogg');
-    writeFileSync(replayOgg, received);
-    await alice.stop();
-    aliceProcess = await FirmwareProcess.start('alice', { dataDir: a!.dataDir, configPath: a!.configPath, speakerFile: join(dir, 'alice.raw'), torConfig, replayOgg });
-    await aliceProcess.next('ready', 30_000);
-    await aliceProcess.request('online', 'online', 150_000);
-    await sleep(2000);
-    const aliceIdle = await aliceProcess.stats();
-    const rssIdleAlice = aliceIdle.rss;
-    const heapIdleAlice = aliceIdle.heapUsed;
-    say(`alice's firmware process online; idle RSS ${memLine(aliceIdle)}; bob ${memLine(await bob.stats())}`);
-    const bobPlayed = (clipId: string) => {
-      const seen = bob!.lines.some((m) => m.t === 'played' && m.clipId === clipId);
-      return seen ? Promise.resolve() : bob!.next('played', 30_000, (m) => m.clipId === clipId).then(() => undefined);
-    };
-    const rssA: number[] = [];
-    const rssB: number[] = [];
-    const heapA: number[] = [];
-    const heapB: number[] = [];
-    const at: number[] = [];
-    for (let i = 1; i <= RSS_CLIPS; i++) {
-      const { clipId } = (await aliceProcess.request('clip', 'delivered', 40_000)) as { clipId: string };
-      await bobPlayed(clipId);
-      if (i % 10 === 0) {
-        const sa = await aliceProcess.stats();
-        const sb = await bob.stats();
-        rssA.push(sa.rss);
-        heapA.push(sa.heapUsed);
-        rssB.push(sb.rss);
-        heapB.push(sb.heapUsed);
-        at.push(i);
-        if (i % 20 === 0) say(`clip ${i}: RSS alice ${memLine(sa)}; bob ${memLine(sb)}`);
+    if (parts.has('memory')) {
+      // Memory: 200 one-second clips (replayed packets, everything after the mic real), with alice's
+      // firmware now in a process of its own like bob's (same data dir, so the same onion and contacts).
+      const nodeOptions = firmwareNodeOptions();
+      say(`memory run: both radios as firmware processes with NODE_OPTIONS="${nodeOptions}" (from ${SERVICE_UNIT})`);
+      const replayOgg = join(dir, 'replay.ogg');
+      writeFileSync(replayOgg, received);
+      await alice.stop();
+      aliceProcess = await FirmwareProcess.start('alice', { dataDir: a!.dataDir, configPath: a!.configPath, speakerFile: join(dir, 'alice.raw'), torConfig, replayOgg });
+      await aliceProcess.next('ready', 30_000);
+      await aliceProcess.request('online', 'online', 150_000);
+      await sleep(2000);
+      const aliceIdle = await aliceProcess.stats();
+      const rssIdleAlice = aliceIdle.rss;
+      const heapIdleAlice = aliceIdle.heapUsed;
+      say(`alice's firmware process online; idle RSS ${memLine(aliceIdle)}; bob ${memLine(await bob.stats())}`);
+      const bobPlayed = (clipId: string) => {
+        const seen = bob!.lines.some((m) => m.t === 'played' && m.clipId === clipId);
+        return seen ? Promise.resolve() : bob!.next('played', 30_000, (m) => m.clipId === clipId).then(() => undefined);
+      };
+      const rssA: number[] = [];
+      const rssB: number[] = [];
+      const heapA: number[] = [];
+      const heapB: number[] = [];
+      const at: number[] = [];
+      for (let i = 1; i <= RSS_CLIPS; i++) {
+        const { clipId } = (await aliceProcess.request('clip', 'delivered', 40_000)) as { clipId: string };
+        await bobPlayed(clipId);
+        if (i % 10 === 0) {
+          const sa = await aliceProcess.stats();
+          const sb = await bob.stats();
+          rssA.push(sa.rss);
+          heapA.push(sa.heapUsed);
+          rssB.push(sb.rss);
+          heapB.push(sb.heapUsed);
+          at.push(i);
+          if (i % 20 === 0) say(`clip ${i}: RSS alice ${memLine(sa)}; bob ${memLine(sb)}`);
+        }
       }
-    }
-    // Diagnosis, after the sampled figures: what a full GC leaves (retained state, not garbage).
-    const gcHeap = { alice: (await aliceProcess.request('gc', 'gc', 10_000)).heapUsed as number, bob: (await bob.request('gc', 'gc', 10_000)).heapUsed as number };
-    say(`after a full GC (diagnosis only, not sampled): heap used alice ${mb(gcHeap.alice).toFixed(2)} MB, bob ${mb(gcHeap.bob).toFixed(2)} MB`);
-    // The trend once the process has settled: least-squares slope over clips 50-200.
-    const half = at.findIndex((n) => n >= 50);
-    const trend = (xs: number[]) => slope(at.slice(half), xs.slice(half).map(mb)) * 100;
+      // Diagnosis, after the sampled figures: what a full GC leaves (retained state, not garbage).
+      const gcHeap = { alice: (await aliceProcess.request('gc', 'gc', 10_000)).heapUsed as number, bob: (await bob.request('gc', 'gc', 10_000)).heapUsed as number };
+      say(`after a full GC (diagnosis only, not sampled): heap used alice ${mb(gcHeap.alice).toFixed(2)} MB, bob ${mb(gcHeap.bob).toFixed(2)} MB`);
+      // The trend once the process has settled: least-squares slope over clips 50-200.
+      const half = at.findIndex((n) => n >= 50);
+      const trend = (xs: number[]) => slope(at.slice(half), xs.slice(half).map(mb)) * 100;
 
-    // Start to ready without tor: fresh radios whose tor cannot start (start-to-ready must not wait for it).
-    const extra = await provisionRadios(join(dir, 'starts'), ['carol', 'dave', 'erin', 'frank']);
-    const starts: number[] = [];
-    for (const radio of extra) {
-      const r = await RadioApp.start({
-        dataDir: radio.dataDir,
-        configPath: radio.configPath,
-        hardware: { button: new ScriptedButton(), led: new RecordingLed(), microphone: new FileFedMicrophone(), speaker: createSimSpeaker({ outfile: join(dir, 'starts', 'out.raw'), rate: 16000 }) },
-        tor: { torBinary: '/bin/false' },
-      });
-      starts.push(r.startMs);
-      await r.stop();
+      const memRows = (who: string, idle: number, series: number[]) => [
+        { metric: `RSS idle, ${who}'s firmware process (NODE_OPTIONS="${nodeOptions}", as torlk.service)`, value: mb(idle), unit: 'MB', goal: '<= 64 MB', pass: mb(idle) <= 64 },
+        { metric: `RSS after ${RSS_CLIPS} clips, ${who}'s process`, value: mb(series.at(-1)!), unit: 'MB', reference: { name: 'RSS idle', value: mb(idle) }, ratio: series.at(-1)! / idle, goal: '<= 64 MB', pass: mb(series.at(-1)!) <= 64 },
+        { metric: `RSS trend, ${who}, clips ${at[half]}-${RSS_CLIPS}`, value: trend(series), unit: 'MB/100 clips', goal: '<= 1 (no growth)', pass: trend(series) <= 1 },
+      ];
+      rows.push(
+        ...memRows('alice (sender)', rssIdleAlice, rssA),
+        { metric: `JS heap used after ${RSS_CLIPS} clips, alice`, value: mb(heapA.at(-1)!), unit: 'MB', reference: { name: 'heap idle', value: mb(heapIdleAlice) }, ratio: heapA.at(-1)! / heapIdleAlice },
+        { metric: `JS heap trend, alice, clips ${at[half]}-${RSS_CLIPS}`, value: trend(heapA), unit: 'MB/100 clips' },
+        { metric: `JS heap retained after ${RSS_CLIPS} clips and a full GC (diagnosis), alice`, value: mb(gcHeap.alice), unit: 'MB' },
+        ...memRows('bob (receiver)', rssIdleBob, rssB),
+        { metric: `JS heap used after ${RSS_CLIPS} clips, bob`, value: mb(heapB.at(-1)!), unit: 'MB', reference: { name: 'heap idle', value: mb(bobIdle.heapUsed) }, ratio: heapB.at(-1)! / bobIdle.heapUsed },
+        { metric: `JS heap trend, bob, clips ${at[half]}-${RSS_CLIPS}`, value: trend(heapB), unit: 'MB/100 clips' },
+        { metric: `JS heap retained after ${RSS_CLIPS} clips and a full GC (diagnosis), bob`, value: mb(gcHeap.bob), unit: 'MB' },
+      );
     }
-    const nodeStart = (() => {
-      const t0 = performance.now();
-      spawnSync(process.execPath, ['-e', '0']);
-      return performance.now() - t0;
-    })();
-    const startReady = median(starts);
-    say(`start-to-ready: first ${startFirst.toFixed(0)} ms, then median ${startReady.toFixed(1)} ms (${starts.map((x) => x.toFixed(0)).join(', ')})`);
 
-    const latency = median(streamed);
-    const afterTail = latency - median(sealedAfter);
-    const bps = median(perSecond);
-    const opusencPerSecond = opusencCpu / speechSeconds;
-    const memRows = (who: string, idle: number, series: number[]) => [
-      { metric: `RSS idle, ${who}'s firmware process (NODE_OPTIONS="${nodeOptions}", as torlk.service)`, value: mb(idle), unit: 'MB', goal: '<= 64 MB', pass: mb(idle) <= 64 },
-      { metric: `RSS after ${RSS_CLIPS} clips, ${who}'s process`, value: mb(series.at(-1)!), unit: 'MB', reference: { name: 'RSS idle', value: mb(idle) }, ratio: series.at(-1)! / idle, goal: '<= 64 MB', pass: mb(series.at(-1)!) <= 64 },
-      { metric: `RSS trend, ${who}, clips ${at[half]}-${RSS_CLIPS}`, value: trend(series), unit: 'MB/100 clips', goal: '<= 1 (no growth)', pass: trend(series) <= 1 },
-    ];
-    rows.push(
-      { metric: 'release-to-delivered, streamed (~10 s clip)', value: latency, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: latency / rtt, goal: '<= 1.5', pass: latency / rtt <= 1.5 },
-      { metric: 'streamed, after the clip is sealed (mic tail excluded)', value: afterTail, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: afterTail / rtt, goal: '<= 1.5', pass: afterTail / rtt <= 1.5 },
-      { metric: 'release-to-delivered, send after release', value: median(afterRelease), unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: median(afterRelease) / rtt },
-      { metric: 'bytes on the wire per speech second', value: bps, unit: 'B/s', reference: { name: 'Opus packets alone', value: opusBytesPerSecond }, ratio: bps / opusBytesPerSecond, goal: '<= 2300 B/s', pass: bps <= 2300 },
-      { metric: 'sender firmware CPU per audio second (alice)', value: cpuAlice / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuAlice / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
-      { metric: 'receiver firmware CPU per audio second (bob)', value: cpuBob / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuBob / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
-      { metric: 'tor CPU per audio second (both tors)', value: cpuTor / audioSeconds, unit: 's/s' },
-      ...memRows('alice (sender)', rssIdleAlice, rssA),
-      { metric: `JS heap used after ${RSS_CLIPS} clips, alice`, value: mb(heapA.at(-1)!), unit: 'MB', reference: { name: 'heap idle', value: mb(heapIdleAlice) }, ratio: heapA.at(-1)! / heapIdleAlice },
-      { metric: `JS heap trend, alice, clips ${at[half]}-${RSS_CLIPS}`, value: trend(heapA), unit: 'MB/100 clips' },
-      { metric: `JS heap retained after ${RSS_CLIPS} clips and a full GC (diagnosis), alice`, value: mb(gcHeap.alice), unit: 'MB' },
-      ...memRows('bob (receiver)', rssIdleBob, rssB),
-      { metric: `JS heap used after ${RSS_CLIPS} clips, bob`, value: mb(heapB.at(-1)!), unit: 'MB', reference: { name: 'heap idle', value: mb(bobIdle.heapUsed) }, ratio: heapB.at(-1)! / bobIdle.heapUsed },
-      { metric: `JS heap trend, bob, clips ${at[half]}-${RSS_CLIPS}`, value: trend(heapB), unit: 'MB/100 clips' },
-      { metric: `JS heap retained after ${RSS_CLIPS} clips and a full GC (diagnosis), bob`, value: mb(gcHeap.bob), unit: 'MB' },
-      { metric: 'firmware start to ready, tor excluded', value: startReady, unit: 'ms', reference: { name: 'node -e 0', value: nodeStart }, ratio: startReady / nodeStart, goal: '<= 400 ms', pass: startReady <= 400 },
-      { metric: 'firmware start to ready, first start in a process', value: startFirst, unit: 'ms', goal: '<= 400 ms', pass: startFirst <= 400 },
-    );
+    if (parts.has('start')) {
+      // Start to ready without tor: fresh radios whose tor cannot start (start-to-ready must not wait for it).
+      const extra = await provisionRadios(join(dir, 'starts'), ['carol', 'dave', 'erin', 'frank']);
+      const starts: number[] = [];
+      for (const radio of extra) {
+        const r = await RadioApp.start({
+          dataDir: radio.dataDir,
+          configPath: radio.configPath,
+          hardware: { button: new ScriptedButton(), led: new RecordingLed(), microphone: new FileFedMicrophone(), speaker: createSimSpeaker({ outfile: join(dir, 'starts', 'out.raw'), rate: 16000 }) },
+          tor: { torBinary: '/bin/false' },
+        });
+        starts.push(r.startMs);
+        await r.stop();
+      }
+      const nodeStart = (() => {
+        const t0 = performance.now();
+        spawnSync(process.execPath, ['-e', '0']);
+        return performance.now() - t0;
+      })();
+      const startReady = median(starts);
+      say(`start-to-ready: first ${startFirst.toFixed(0)} ms, then median ${startReady.toFixed(1)} ms (${starts.map((x) => x.toFixed(0)).join(', ')})`);
+
+      rows.push(
+        { metric: 'firmware start to ready, tor excluded', value: startReady, unit: 'ms', reference: { name: 'node -e 0', value: nodeStart }, ratio: startReady / nodeStart, goal: '<= 400 ms', pass: startReady <= 400 },
+        { metric: 'firmware start to ready, first start in a process', value: startFirst, unit: 'ms', goal: '<= 400 ms', pass: startFirst <= 400 },
+      );
+    }
   } finally {
     await bob?.stop().catch((err: Error) => say(`stopping bob: ${err.message}`));
     await aliceProcess?.stop().catch((err: Error) => say(`stopping alice's process: ${err.message}`));
