@@ -7,7 +7,8 @@ import type { Contact } from '../contacts/contact.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import { createLog } from '../log.js';
 import type { RadioEvent } from '../radio/radio-types.js';
-import { addClientAuth, parseClientAuthPublicKey, publishOnion, TorSupervisor, type TorInstance, type TorStatus } from '../tor/index.js';
+import { addClientAuth, newCircuits, parseClientAuthPublicKey, publishOnion, TorSupervisor, type TorInstance, type TorStatus } from '../tor/index.js';
+import { OnionRefetcher, type OnionRefetcherOptions } from '../tor/onion-refetch.js';
 import type { Connector } from '../transport/sender.js';
 import { torConnector } from '../transport/tor-connector.js';
 import { TorNotRunningError } from './app-errors.js';
@@ -22,6 +23,8 @@ export interface TorLinkOptions {
   readonly dataDir?: string;
   /** SOCKS connect + rendezvous budget per stream. */
   readonly connectTimeoutMs?: number;
+  /** Rate limits of the stale-onion remedy (HSFETCH per onion, NEWNYM overall). */
+  readonly refetch?: Pick<OnionRefetcherOptions, 'refetchIntervalMs' | 'newnymIntervalMs' | 'fetchTimeoutMs'>;
 }
 
 type WithoutAt<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -50,6 +53,8 @@ export class TorLink {
   #stopped = false;
   readonly #statusListeners = new Set<(s: TorStatus) => void>();
   readonly #unsubscribe: (() => void)[] = [];
+  /** Refreshes tor's view of a contact whose radio restarted (new intro points) after a failed connect. */
+  readonly refetcher: OnionRefetcher;
   /** Settles when tor is up and the onion published (or rejects with why it could not start). */
   readonly ready: Promise<void>;
 
@@ -59,6 +64,11 @@ export class TorLink {
     private readonly localPort: number,
     private readonly options: TorLinkOptions = {},
   ) {
+    this.refetcher = new OnionRefetcher({
+      ...options.refetch,
+      control: () => this.#running().control,
+      newCircuits: () => newCircuits(this.#running()),
+    });
     this.ready = this.#start();
     this.ready.catch((err: unknown) => {
       log.error('tor did not start', { err });
@@ -86,7 +96,11 @@ export class TorLink {
     return () => this.#statusListeners.delete(listener);
   }
 
-  /** Streams through this tor; before tor is up, a retryable failure the outbox will retry. */
+  /**
+   * Streams through this tor; before tor is up, a retryable failure the outbox will retry. A connect
+   * to an onion that fails because tor's view of it is stale (the contact's radio restarted) makes
+   * tor refetch its descriptor, and is then tried once more at once instead of after the backoff.
+   */
   connector(): Connector {
     const viaTor = torConnector({
       socksPort: () => {
@@ -95,8 +109,19 @@ export class TorLink {
         return port;
       },
       ...(this.options.connectTimeoutMs !== undefined ? { timeoutMs: this.options.connectTimeoutMs } : {}),
+      recover: async (host, err) => {
+        if (this.#stopped) return false;
+        const { action } = await this.refetcher.afterFailure(host, err);
+        return action === 'refetched' || action === 'new-circuits';
+      },
     });
     return async (host, port) => viaTor(host, port);
+  }
+
+  /** The supervisor, once started and not stopping; the refetcher's way to reach tor. */
+  #running(): TorInstance {
+    if (!this.#tor || this.#stopped) throw new TorNotRunningError(this.#stopped ? 'the radio is stopping' : 'tor is still starting');
+    return this.#tor;
   }
 
   async stop(): Promise<void> {

@@ -9,8 +9,25 @@ export interface TorConnectorOptions {
   readonly socksPort: () => number;
   /** Whole handshake, rendezvous included. Longer than a cold onion connect (~0.5 s), shorter than tor's own 120 s. */
   readonly timeoutMs?: number;
+  /**
+   * Called when a connect fails; resolves true when it changed tor's state so that one more
+   * connect now may succeed (e.g. it refetched a restarted peer's descriptor). Without it, or on
+   * false, the failure goes to the caller, whose backoff decides when to try again.
+   */
+  readonly recover?: (host: string, err: unknown) => Promise<boolean>;
 }
 
 export function torConnector(options: TorConnectorOptions): Connector {
-  return (host, port) => socksConnect({ socksPort: options.socksPort(), host, port, timeoutMs: options.timeoutMs ?? 30_000 });
+  const connect = (host: string, port: number) =>
+    socksConnect({ socksPort: options.socksPort(), host, port, timeoutMs: options.timeoutMs ?? 30_000 });
+  return async (host, port) => {
+    try {
+      return await connect(host, port);
+    } catch (err) {
+      if (!options.recover || !(await options.recover(host, err))) throw err;
+      // Once only: a second failure is the caller's to retry later, so a peer that is really
+      // off never turns one delivery attempt into a loop.
+      return connect(host, port);
+    }
+  };
 }

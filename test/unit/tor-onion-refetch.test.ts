@@ -1,0 +1,230 @@
+// The stale-onion remedy: which failures trigger HSFETCH or NEWNYM, and the rate limits that keep a
+// peer that is really off from causing a NEWNYM storm. Against a fake control client and a fake
+// clock; that tor accepts HSFETCH and answers with HS_DESC is checked by test/e2e/radio-pair.test.ts.
+import { describe, expect, it } from 'vitest';
+import type { ControlEvent, EventListener } from '../../firmware/tor/control-connection.js';
+import type { Reply } from '../../firmware/tor/control-reply-parser.js';
+import { ControlClosedError, ControlReplyError } from '../../firmware/tor/errors.js';
+import { onionKeyFromSeed } from '../../firmware/tor/onion-key.js';
+import { isStaleOnionFailure, OnionRefetcher, type RefetchControl } from '../../firmware/tor/onion-refetch.js';
+import { SocksError } from '../../firmware/tor/socks-error.js';
+import { torConnector } from '../../firmware/transport/tor-connector.js';
+
+const bob = onionKeyFromSeed(Buffer.alloc(32, 1)).serviceId;
+const carol = onionKeyFromSeed(Buffer.alloc(32, 2)).serviceId;
+const onion = (id: string) => `${id}.onion`;
+const socksReply = (id: string, code: number) => new SocksError('reply', `${onion(id)}:80`, code);
+const socksTimeout = (id: string) => new SocksError('timeout', `${onion(id)}:80`, undefined, 'no answer within 30000 ms');
+
+/** How the fake tor answers an HSFETCH: the HS_DESC action it sends afterwards, or none. */
+type FetchAnswer = 'RECEIVED' | 'FAILED' | 'silent';
+
+class FakeControl implements RefetchControl {
+  readonly commands: string[] = [];
+  readonly subscribed: string[] = [];
+  readonly #listeners = new Map<string, Set<EventListener>>();
+  answer: FetchAnswer = 'RECEIVED';
+  refuse: { code: number; text: string } | undefined;
+
+  async command(line: string): Promise<Reply> {
+    this.commands.push(line);
+    if (this.refuse) throw new ControlReplyError(line.split(' ')[0]!, this.refuse.code, this.refuse.text);
+    const id = /^HSFETCH (\S+)$/.exec(line)?.[1];
+    if (id) {
+      // Tor answers 250 at once; the fetch's outcome follows as events, other onions' events interleaved.
+      setImmediate(() => {
+        this.emit(`REQUESTED ${id} NO_AUTH $AAAA~test003r blinded`);
+        this.emit(`RECEIVED ${carol === id ? bob : carol} NO_AUTH $AAAA~test003r desc`);
+        if (this.answer !== 'silent') this.emit(`${this.answer} ${id} NO_AUTH $AAAA~test003r desc${this.answer === 'FAILED' ? ' REASON=NOT_FOUND' : ''}`);
+      });
+    }
+    return { code: 250, lines: [{ code: 250, sep: ' ', text: 'OK' }] };
+  }
+
+  on(eventName: string, listener: EventListener): () => void {
+    let set = this.#listeners.get(eventName);
+    if (!set) this.#listeners.set(eventName, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  async subscribe(...eventNames: string[]): Promise<void> {
+    this.subscribed.push(...eventNames);
+  }
+
+  emit(text: string): void {
+    const event: ControlEvent = { name: 'HS_DESC', text, lines: [{ code: 650, sep: ' ', text: `HS_DESC ${text}` }] };
+    for (const l of this.#listeners.get('HS_DESC') ?? []) l(event);
+  }
+
+  get hsfetches(): string[] {
+    return this.commands.filter((c) => c.startsWith('HSFETCH'));
+  }
+}
+
+function setup(options: { fetchTimeoutMs?: number } = {}) {
+  const control = new FakeControl();
+  const clock = { t: 1_000_000 };
+  let newnyms = 0;
+  const refetcher = new OnionRefetcher({
+    control: () => control,
+    newCircuits: async () => {
+      newnyms++;
+    },
+    now: () => clock.t,
+    fetchTimeoutMs: options.fetchTimeoutMs ?? 2000,
+  });
+  return { control, clock, refetcher, newnyms: () => newnyms };
+}
+
+describe('isStaleOnionFailure', () => {
+  it('is true for descriptor-not-found, intro failed, rendezvous failed, intro timed out, and our own timeout, on an onion', () => {
+    for (const code of [0xf0, 0xf2, 0xf3, 0xf7]) expect(isStaleOnionFailure(onion(bob), socksReply(bob, code))).toBe(true);
+    expect(isStaleOnionFailure(onion(bob), socksTimeout(bob))).toBe(true);
+  });
+
+  it('is false for client-auth, bad address, generic SOCKS failures, non-onion hosts and other errors', () => {
+    for (const code of [0x01, 0x04, 0x05, 0xf1, 0xf4, 0xf5, 0xf6]) expect(isStaleOnionFailure(onion(bob), socksReply(bob, code))).toBe(false);
+    expect(isStaleOnionFailure(onion(bob), new SocksError('proxy-unreachable', `${onion(bob)}:80`, undefined, 'ECONNREFUSED'))).toBe(false);
+    expect(isStaleOnionFailure('127.0.0.1', new SocksError('timeout', '127.0.0.1:80'))).toBe(false);
+    expect(isStaleOnionFailure(onion(bob), new Error('0xF2'))).toBe(false);
+  });
+});
+
+describe('OnionRefetcher', () => {
+  it('answers an intro failure with HSFETCH of the bare service id and reports the received descriptor', async () => {
+    const { control, refetcher, newnyms } = setup();
+    expect(await refetcher.afterFailure(onion(bob), socksReply(bob, 0xf2))).toEqual({ action: 'refetched' });
+    expect(control.subscribed).toEqual(['HS_DESC']);
+    expect(control.commands).toEqual([`HSFETCH ${bob}`]);
+    expect(newnyms()).toBe(0);
+  });
+
+  it('does nothing for failures a refetch cannot cure', async () => {
+    const { control, refetcher, newnyms } = setup();
+    expect(await refetcher.afterFailure(onion(bob), socksReply(bob, 0xf4))).toEqual({ action: 'not-applicable' });
+    expect(await refetcher.afterFailure(onion(bob), socksReply(bob, 0x01))).toEqual({ action: 'not-applicable' });
+    expect(await refetcher.afterFailure('not-an-onion.onion', socksReply(bob, 0xf2))).toEqual({ action: 'not-applicable' });
+    expect(control.commands).toEqual([]);
+    expect(newnyms()).toBe(0);
+  });
+
+  it('falls back to new circuits when the fetch fails or tor stays silent', async () => {
+    const failed = setup();
+    failed.control.answer = 'FAILED';
+    expect(await failed.refetcher.afterFailure(onion(bob), socksReply(bob, 0xf0))).toEqual({ action: 'new-circuits' });
+    expect(failed.control.hsfetches).toHaveLength(1);
+    expect(failed.newnyms()).toBe(1);
+
+    const silent = setup({ fetchTimeoutMs: 30 });
+    silent.control.answer = 'silent';
+    const started = performance.now();
+    expect(await silent.refetcher.afterFailure(onion(bob), socksReply(bob, 0xf7))).toEqual({ action: 'new-circuits' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    expect(silent.newnyms()).toBe(1);
+  });
+
+  it('refetches, then renews circuits, then waits: at most one HSFETCH per onion per 10 s and one NEWNYM per 30 s', async () => {
+    const { control, clock, refetcher, newnyms } = setup();
+    const at = async (s: number, id: string, code: number) => {
+      clock.t = 1_000_000 + s * 1000;
+      return (await refetcher.afterFailure(onion(id), socksReply(id, code))).action;
+    };
+    expect(await at(0, bob, 0xf2)).toBe('refetched');
+    expect(await at(1, bob, 0xf2)).toBe('new-circuits'); // the fresh descriptor did not help
+    expect(await at(2, bob, 0xf3)).toBe('rate-limited');
+    expect(await at(9, bob, 0xf7)).toBe('rate-limited');
+    expect(await at(9, carol, 0xf2)).toBe('refetched'); // the HSFETCH limit is per onion
+    expect(await at(10, carol, 0xf2)).toBe('rate-limited'); // NEWNYM limit is for the whole tor
+    expect(await at(12, bob, 0xf2)).toBe('refetched');
+    expect(await at(13, bob, 0xf2)).toBe('rate-limited');
+    expect(await at(31, bob, 0xf2)).toBe('refetched');
+    expect(await at(32, bob, 0xf2)).toBe('new-circuits'); // 31 s after the first NEWNYM
+    expect(control.hsfetches).toEqual([`HSFETCH ${bob}`, `HSFETCH ${carol}`, `HSFETCH ${bob}`, `HSFETCH ${bob}`]);
+    expect(newnyms()).toBe(2);
+  });
+
+  it('answers a stalled connect (our timeout) with new circuits first, and refetches if NEWNYM was used lately', async () => {
+    const { control, clock, refetcher, newnyms } = setup();
+    expect((await refetcher.afterFailure(onion(bob), socksTimeout(bob))).action).toBe('new-circuits');
+    expect(control.commands).toEqual([]);
+    clock.t += 11_000;
+    expect((await refetcher.afterFailure(onion(bob), socksTimeout(bob))).action).toBe('refetched');
+    expect(control.hsfetches).toHaveLength(1);
+    expect(newnyms()).toBe(1);
+  });
+
+  it('shares one remedy between failures that arrive together', async () => {
+    const { control, refetcher } = setup();
+    const outcomes = await Promise.all([
+      refetcher.afterFailure(onion(bob), socksReply(bob, 0xf2)),
+      refetcher.afterFailure(onion(bob), socksReply(bob, 0xf7)),
+      refetcher.afterFailure(onion(bob), socksReply(bob, 0xf2)),
+    ]);
+    expect(outcomes.map((o) => o.action)).toEqual(['refetched', 'refetched', 'refetched']);
+    expect(control.hsfetches).toHaveLength(1);
+  });
+
+  it('a peer that stays off for 10 minutes, retried every second, costs at most 60 HSFETCH and 21 NEWNYM', async () => {
+    const { control, clock, refetcher, newnyms } = setup();
+    control.answer = 'RECEIVED'; // the HSDirs still serve the old descriptor: every connect fails again
+    for (let s = 0; s < 600; s++) {
+      clock.t = 1_000_000 + s * 1000;
+      await refetcher.afterFailure(onion(bob), socksReply(bob, s % 2 ? 0xf2 : 0xf7));
+    }
+    expect(control.hsfetches.length).toBeLessThanOrEqual(60);
+    expect(newnyms()).toBeLessThanOrEqual(21);
+    expect(newnyms()).toBeGreaterThanOrEqual(19);
+  });
+
+  it('reports tor being away or refusing HSFETCH as unavailable, without throwing', async () => {
+    const away = new OnionRefetcher({
+      control: () => {
+        throw new ControlClosedError('tor is not running (it is restarting or stopped)');
+      },
+      newCircuits: async () => {},
+    });
+    const outcome = await away.afterFailure(onion(bob), socksReply(bob, 0xf2));
+    expect(outcome.action).toBe('unavailable');
+    expect(outcome.action === 'unavailable' && outcome.error).toBeInstanceOf(ControlClosedError);
+
+    const { control, refetcher } = setup();
+    control.refuse = { code: 552, text: 'Unrecognized command "HSFETCH"' };
+    const refused = await refetcher.afterFailure(onion(bob), socksReply(bob, 0xf2));
+    expect(refused.action === 'unavailable' && refused.error).toBeInstanceOf(ControlReplyError);
+  });
+});
+
+describe('torConnector with recover', () => {
+  // Nothing listens on port 1, so every connect fails at once with proxy-unreachable.
+  function connector(recover: boolean) {
+    let connects = 0;
+    const seen: unknown[] = [];
+    const connect = torConnector({
+      socksPort: () => {
+        connects++;
+        return 1;
+      },
+      recover: async (_host, err) => {
+        seen.push(err);
+        return recover;
+      },
+    });
+    return { connect, connects: () => connects, seen };
+  }
+
+  it('connects once more when recover says tor changed, and only once', async () => {
+    const c = connector(true);
+    await expect(c.connect(onion(bob), 80)).rejects.toBeInstanceOf(SocksError);
+    expect(c.connects()).toBe(2);
+    expect(c.seen).toHaveLength(1);
+  });
+
+  it('passes the failure on when recover says nothing changed', async () => {
+    const c = connector(false);
+    const err = await c.connect(onion(bob), 80).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SocksError);
+    expect((err as SocksError).failure).toBe('proxy-unreachable');
+    expect(c.connects()).toBe(1);
+  });
+});
