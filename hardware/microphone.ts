@@ -31,7 +31,10 @@ export interface Recording {
   readonly format: OpusStreamFormat;
   /** Packets in order, pre-roll first; the iterator ends after the tail, or throws a MicrophoneError. */
   readonly packets: AsyncIterable<OpusPacket>;
-  /** Ends the recording after the configured tail (about 200 ms). Resolves when the last packet is out. */
+  /**
+   * Ends the recording after the configured tail (about 200 ms), or at once when the speaker had
+   * already gone quiet (no syllable left to save). Resolves when the last packet is out.
+   */
   stop(): Promise<RecordingSummary>;
 }
 

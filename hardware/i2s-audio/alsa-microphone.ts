@@ -33,8 +33,14 @@ export interface AlsaMicrophoneOptions {
   complexity?: number;
   /** Audio kept from before record() (default 400, at least 300 recommended). */
   preRollMs?: number;
-  /** Audio kept after stop() (default 200). */
+  /** Audio kept after stop() while the speaker is still talking (default 200). */
   tailMs?: number;
+  /**
+   * A stop() after this long of quiet (every 20 ms block 30 dB under the recording's loudest, or
+   * under -60 dBFS) ends the recording at once, without the tail: nothing is being said that the
+   * tail could save, and the clip reaches its listener sooner. Default: tailMs; 0 always keeps the tail.
+   */
+  quietMs?: number;
   /** Audio dropped after every (re)open while the mic and the DC filter settle (default 250). */
   settleMs?: number;
   /** Sleep to real time per period (simulation: the file plugin has no clock). */
@@ -66,7 +72,7 @@ export class AlsaMicrophone implements Microphone {
     if (channels !== 1 && channels !== 2) throw new AudioOptionError(`channels must be 1 or 2; got ${String(channels)}`);
     const slot = opts.slot ?? 0;
     if (!Number.isInteger(slot) || slot < 0 || slot >= channels) throw new AudioOptionError(`slot must be 0..${channels - 1}; got ${slot}`);
-    for (const key of ['preRollMs', 'tailMs', 'settleMs'] as const) {
+    for (const key of ['preRollMs', 'tailMs', 'quietMs', 'settleMs'] as const) {
       const v = opts[key];
       if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 10000)) throw new AudioOptionError(`${key} must be 0..10000; got ${v}`);
     }
@@ -93,6 +99,7 @@ export class AlsaMicrophone implements Microphone {
       highPass: opts.highPass ?? true,
       preRollMs: opts.preRollMs ?? 400,
       tailMs: opts.tailMs ?? 200,
+      quietMs: opts.quietMs ?? opts.tailMs ?? 200,
       settleMs: opts.settleMs ?? 250,
       pace: opts.pace ?? false,
       resample: opts.resample ?? true,

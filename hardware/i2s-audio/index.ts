@@ -36,6 +36,7 @@ export interface NativeCaptureOptions extends NativePcmOptions {
   complexity?: number;
   preRollMs?: number;
   tailMs?: number;
+  quietMs?: number;
   settleMs?: number;
   maxFrames?: number;
   pcmTap?: boolean;

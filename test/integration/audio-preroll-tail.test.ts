@@ -69,6 +69,44 @@ describe('pre-roll and tail', () => {
     }
   });
 
+  // Talk, then silence: a release after 200 ms of quiet needs no tail (nothing is being said that it
+  // could save), so the clip ends at the release and reaches the listener sooner.
+  it('ends the clip at once when released after a quiet stretch, and keeps the tail while talking', async () => {
+    const talkThenQuiet = new Int16Array(16000 * 4);
+    for (let i = 0; i < 16000 * 1.2; i++) talkThenQuiet[i] = Math.round(10000 * Math.sin((2 * Math.PI * 440 * i) / 16000));
+    // The quiet part is room noise 40 dB under the talking, not digital silence.
+    for (let i = 16000 * 1.2; i < talkThenQuiet.length; i++) talkThenQuiet[i] = ((i * 7919) % 200) - 100;
+    const file = writeS16(join(dir.path, 'talk-then-quiet.raw'), talkThenQuiet);
+    const clipAfterQuiet = async (quietMs: number | undefined, stopAtFrame: number) => {
+      const tap: Int16Array[] = [];
+      const mic = createSimMicrophone({ infile: file, highPass: false, settleMs: 0, preRollMs: 400, tailMs: 200, ...(quietMs === undefined ? {} : { quietMs }), onPcm: (x) => tap.push(x) });
+      try {
+        await mic.open();
+        await sleep(500);
+        const atRecord = mic.stats().framesCaptured;
+        const rec = mic.record();
+        const got = collect(rec);
+        while (mic.stats().framesCaptured < stopAtFrame) await sleep(5);
+        const atStop = mic.stats().framesCaptured;
+        const summary = await rec.stop();
+        await got.done;
+        expect(concat(tap).length).toBe(summary.samples);
+        // What the clip holds beyond the pre-roll and the held time: the tail, or nothing.
+        return { extra: summary.samples - 6400 - (atStop - atRecord), atStop };
+      } finally {
+        await mic.close();
+      }
+    };
+    const quiet = await clipAfterQuiet(undefined, 16000 * 1.6); // 400 ms into the quiet
+    expect(quiet.extra).toBeLessThanOrEqual(SLACK);
+    expect(quiet.extra).toBeLessThan(3200 - PERIOD);
+    const talking = await clipAfterQuiet(undefined, 16000 * 1.0); // mid-word
+    expect(talking.extra).toBeGreaterThanOrEqual(3200 - PERIOD);
+    const tailAlways = await clipAfterQuiet(0, 16000 * 1.6); // quietMs 0: the tail always
+    expect(tailAlways.extra).toBeGreaterThanOrEqual(3200 - PERIOD);
+    expect(() => createSimMicrophone({ infile: file, quietMs: 10001 })).toThrow(/quietMs/);
+  });
+
   it('never puts the settle time into the pre-roll', async () => {
     const tap: Int16Array[] = [];
     const mic = createSimMicrophone({ infile: counter, highPass: false, preRollMs: 1000, settleMs: 250, onPcm: (s) => tap.push(s) });

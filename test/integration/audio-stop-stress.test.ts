@@ -74,6 +74,30 @@ describe('stop from inside the callback', () => {
     }
   });
 
+  // A release after quiet is finished on the JS thread (no tail), racing the capture thread that
+  // floods the queue: every stop must end its recording, with every packet delivered once, in order.
+  it('ends 100 quiet recordings from the JS thread while the queue floods, losing no packet', async () => {
+    const silence = writeS16(join(dir.path, 'silence.raw'), new Int16Array(16000));
+    for (let i = 0; i < 100; i++) {
+      const mic = createSimMicrophone({ infile: silence, pace: false, maxFrames: 16000 * 3600, settleMs: 0, preRollMs: 100, tailMs: 200 });
+      try {
+        await mic.open();
+        const rec = mic.record();
+        const got = collect(rec);
+        // Let more than the quiet window (200 ms) in, then hold the JS thread on some rounds so the
+        // capture thread is blocked on a full queue (engine lock held) when stop() comes.
+        while (got.packets.length < 12 + (i % 7)) await new Promise((r) => setImmediate(r));
+        if (i % 3 === 0) busyWait(5 + (i % 4) * 10);
+        const summary = await rec.stop();
+        const packets = await got.done;
+        expect(packets.length).toBe(summary.packets);
+        expect(packets.reduce((n, p) => n + p.samples, 0)).toBe(summary.samples);
+      } finally {
+        await mic.close();
+      }
+    }
+  });
+
   it('can be reopened after close', async () => {
     const mic = createSimMicrophone({ infile, settleMs: 0 });
     for (let i = 0; i < 3; i++) {

@@ -4,8 +4,22 @@
 
 namespace i2s {
 
+namespace {
+
+// Quiet means every block at least 30 dB under the loudest block of this recording (speech
+// against the room), or under -60 dBFS whatever the recording (near digital silence). A trailing
+// fricative ("...yes") sits 20-30 dB under its vowel, but the vowel is in the same window, so a
+// word still being said is never quiet.
+constexpr double kQuietBelowLoudest = 1e-3;                        // -30 dB in power
+constexpr double kQuietFloor = 32768.0 * 32768.0 * 1e-6;           // -60 dBFS in power
+
+}  // namespace
+
 CaptureEngine::CaptureEngine(const EngineSpec& spec)
-    : spec_(spec), encoder_(spec.encoder), ring_(spec.preRollSamples), frame_(encoder_.frameSamples(), 0) {}
+    : spec_(spec), encoder_(spec.encoder), ring_(spec.preRollSamples), frame_(encoder_.frameSamples(), 0) {
+  const size_t block = frame_.size();
+  if (spec_.quietSamples > 0) recentBlocks_.assign((spec_.quietSamples + block - 1) / block, 0.0);
+}
 
 void CaptureEngine::deviceOpened() {
   sinceOpen_ = 0;
@@ -22,6 +36,12 @@ void CaptureEngine::startRecording(uint32_t id, EventBatch& out) {
   samples_ = 0;
   packets_ = 0;
   xrunsAtStart_ = xruns_;
+  std::fill(recentBlocks_.begin(), recentBlocks_.end(), 0.0);
+  recentNext_ = 0;
+  blocksSeen_ = 0;
+  blockSum_ = 0.0;
+  blockFill_ = 0;
+  loudest_ = 0.0;
   // The clip starts with the pre-roll: the audio heard just before the press.
   std::vector<int16_t> pre;
   pre.reserve(ring_.size());
@@ -29,10 +49,38 @@ void CaptureEngine::startRecording(uint32_t id, EventBatch& out) {
   if (!pre.empty()) encodeSamples(pre.data(), pre.size(), out);
 }
 
-void CaptureEngine::requestStop() {
+void CaptureEngine::requestStop(EventBatch& out) {
   if (!active_ || stopping_) return;
+  if (spec_.tailSamples == 0 || trailingQuiet()) return finish("stopped", true, out);
   stopping_ = true;
   tailLeft_ = spec_.tailSamples;
+}
+
+bool CaptureEngine::trailingQuiet() const {
+  if (!active_ || recentBlocks_.empty() || blocksSeen_ < recentBlocks_.size()) return false;
+  const double limit = std::max(loudest_ * kQuietBelowLoudest, kQuietFloor);
+  for (double ms : recentBlocks_)
+    if (ms > limit) return false;
+  // The block still filling is the newest audio of all.
+  if (blockFill_ > 0 && blockSum_ / static_cast<double>(blockFill_) > limit) return false;
+  return true;
+}
+
+void CaptureEngine::measure(const int16_t* samples, size_t n) {
+  if (recentBlocks_.empty()) return;
+  const size_t block = frame_.size();
+  for (size_t i = 0; i < n; i++) {
+    const double s = samples[i];
+    blockSum_ += s * s;
+    if (++blockFill_ < block) continue;
+    const double ms = blockSum_ / static_cast<double>(block);
+    loudest_ = std::max(loudest_, ms);
+    recentBlocks_[recentNext_] = ms;
+    recentNext_ = (recentNext_ + 1) % recentBlocks_.size();
+    blocksSeen_++;
+    blockSum_ = 0.0;
+    blockFill_ = 0;
+  }
 }
 
 void CaptureEngine::feed(const int16_t* samples, size_t n, EventBatch& out) {
@@ -81,6 +129,7 @@ void CaptureEngine::encodeSamples(const int16_t* samples, size_t n, EventBatch& 
     out.push_back(std::move(e));
   }
   samples_ += n;
+  measure(samples, n);
   const size_t frameSize = frame_.size();
   while (n > 0) {
     size_t take = std::min(n, frameSize - frameFill_);

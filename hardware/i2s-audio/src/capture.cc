@@ -45,9 +45,12 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
   engineSpec_.encoder.rate = static_cast<int>(pcmSpec_.rate);
   const unsigned perMs = pcmSpec_.rate / 1000;
   unsigned preRollMs = optUint(o, "preRollMs", 400), tailMs = optUint(o, "tailMs", 200), settleMs = optUint(o, "settleMs", 250);
-  if (preRollMs > 10000 || tailMs > 10000 || settleMs > 10000) throw Napi::RangeError::New(env, "preRollMs, tailMs and settleMs must be at most 10000");
+  unsigned quietMs = optUint(o, "quietMs", tailMs);
+  if (preRollMs > 10000 || tailMs > 10000 || settleMs > 10000 || quietMs > 10000)
+    throw Napi::RangeError::New(env, "preRollMs, tailMs, quietMs and settleMs must be at most 10000");
   engineSpec_.preRollSamples = preRollMs * perMs;
   engineSpec_.tailSamples = tailMs * perMs;
+  engineSpec_.quietSamples = quietMs * perMs;
   engineSpec_.settleSamples = settleMs * perMs;
   engineSpec_.pcmTap = o.Has("pcmTap") && o.Get("pcmTap").ToBoolean();
   pace_ = o.Has("pace") && o.Get("pace").ToBoolean();
@@ -106,6 +109,26 @@ Napi::Value Capture::Record(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Capture::StopRecording(const Napi::CallbackInfo& info) {
+  // Release after a quiet stretch: no tail is needed, so end the recording right here instead of
+  // at the capture thread's next period (up to 20 ms later, blocked in snd_pcm_readi). The audio of
+  // the period in flight belongs to the quiet stretch; it is not in the clip.
+  if (thread_.joinable()) {
+    std::unique_lock<std::mutex> engineLock(engineMutex_, std::try_to_lock);
+    if (engineLock.owns_lock() && carry_.empty()) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (pendingRecord_ == 0 && engine_->recording() && !engine_->stopping() && engine_->trailingQuiet()) {
+        auto* batch = new EventBatch;
+        engine_->requestStop(*batch);
+        pendingStop_ = false;
+        // Queued behind every batch the thread delivered before we took the lock: order holds.
+        if (tsfn_.NonBlockingCall(batch) != napi_ok) {
+          carry_ = std::move(*batch);
+          delete batch;
+        }
+        return info.Env().Undefined();
+      }
+    }
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   pendingStop_ = true;
   return info.Env().Undefined();
@@ -158,6 +181,12 @@ bool Capture::waitFor(unsigned ms) {
   return !wake_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopThread_; });
 }
 
+void Capture::takeCarry(EventBatch& batch) {
+  if (carry_.empty()) return;
+  batch.insert(batch.begin(), std::make_move_iterator(carry_.begin()), std::make_move_iterator(carry_.end()));
+  carry_.clear();
+}
+
 void Capture::handleRequests(EventBatch& batch) {
   uint32_t record;
   bool stop;
@@ -172,7 +201,7 @@ void Capture::handleRequests(EventBatch& batch) {
     engine_->abortRecording("closed", batch);
     engine_->startRecording(record, batch);
   }
-  if (stop) engine_->requestStop();
+  if (stop) engine_->requestStop(batch);
 }
 
 void Capture::paceTo(uint64_t framesSinceOpen) {
@@ -201,6 +230,7 @@ long Capture::readPeriod(size_t frames) {
     if (r == -EPIPE || r == -ESTRPIPE || r == -EINTR) {
       if (r == -EPIPE) {
         xruns_++;
+        std::lock_guard<std::mutex> engineLock(engineMutex_);
         engine_->addXrun();
       }
       int rr = snd_pcm_recover(pcm_.handle(), static_cast<int>(r), 1);
@@ -246,7 +276,10 @@ bool Capture::reopenAfterFault(const DeviceFailure& failure) {
       mono_.assign(pcm_.periodFrames(), 0);
     }
     conditioner_->reset();
-    engine_->deviceOpened();
+    {
+      std::lock_guard<std::mutex> engineLock(engineMutex_);
+      engine_->deviceOpened();
+    }
     faulted_ = false;
     batch.push_back(CaptureEvent{CaptureEvent::Kind::Recovered});
     return deliver(batch);
@@ -276,7 +309,10 @@ void Capture::parkUntilStopped() {
 void Capture::run() {
   EventBatch batch;
   uint64_t sinceOpen = 0;
-  engine_->deviceOpened();
+  {
+    std::lock_guard<std::mutex> engineLock(engineMutex_);
+    engine_->deviceOpened();
+  }
   clock_gettime(CLOCK_MONOTONIC, &paceStart_);
   for (;;) {
     {
@@ -288,10 +324,14 @@ void Capture::run() {
       uint64_t left = maxFrames_ > framesCaptured_ ? maxFrames_ - framesCaptured_ : 0;
       if (left == 0) {
         // The simulated input is used up (the file plugin would now repeat stale data).
+        std::unique_lock<std::mutex> engineLock(engineMutex_);
+        takeCarry(batch);
         handleRequests(batch);
         engine_->abortRecording("eof", batch);
         batch.push_back(CaptureEvent{CaptureEvent::Kind::Eof});
-        if (deliver(batch)) parkUntilStopped();
+        const bool delivered = deliver(batch);
+        engineLock.unlock();
+        if (delivered) parkUntilStopped();
         break;
       }
       want = static_cast<size_t>(std::min<uint64_t>(want, left));
@@ -303,9 +343,13 @@ void Capture::run() {
       // Fault first, so JS can name the cause when the recording ends with it.
       CaptureEvent fault{CaptureEvent::Kind::Fault};
       fault.failure = failure;
+      std::unique_lock<std::mutex> engineLock(engineMutex_);
+      takeCarry(batch);
       batch.push_back(std::move(fault));
       engine_->abortRecording("fault", batch);
-      if (!deliver(batch) || !reopenAfterFault(failure)) break;
+      const bool delivered = deliver(batch);
+      engineLock.unlock();
+      if (!delivered || !reopenAfterFault(failure)) break;
       sinceOpen = 0;
       clock_gettime(CLOCK_MONOTONIC, &paceStart_);
       continue;
@@ -313,6 +357,8 @@ void Capture::run() {
     framesCaptured_ += static_cast<uint64_t>(n);
     sinceOpen += static_cast<uint64_t>(n);
     conditioner_->process(raw_.data(), static_cast<size_t>(n), mono_.data());
+    std::unique_lock<std::mutex> engineLock(engineMutex_);
+    takeCarry(batch);
     handleRequests(batch);
     try {
       engine_->feed(mono_.data(), static_cast<size_t>(n), batch);
@@ -324,6 +370,7 @@ void Capture::run() {
       engine_->abortRecording("fault", batch);
     }
     if (!deliver(batch)) break;
+    engineLock.unlock();
     if (pace_) paceTo(sinceOpen);
   }
   pcm_.close();

@@ -38,6 +38,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   long readPeriod(size_t frames);
   bool deliver(EventBatch& batch);
   void handleRequests(EventBatch& batch);
+  // Moves carry_ to the front of batch (caller holds engineMutex_).
+  void takeCarry(EventBatch& batch);
   void paceTo(uint64_t framesSinceOpen);
   // After a fault: closes the device and reopens it with backoff. False when asked to stop.
   bool reopenAfterFault(const DeviceFailure& failure);
@@ -72,6 +74,13 @@ class Capture : public Napi::ObjectWrap<Capture> {
   std::atomic<uint64_t> framesCaptured_{0};
   std::atomic<uint32_t> xruns_{0};
   std::atomic<bool> faulted_{false};
+  // Guards engine_ and carry_. The capture thread holds it from a period's requests to that
+  // period's delivery (so batches leave in order); the JS thread only ever try-locks it (it must
+  // never wait on a thread that may be waiting on JS).
+  std::mutex engineMutex_;
+  // The end of a recording finished on the JS thread that could not be queued at once (queue
+  // full): the capture thread sends it before anything else.
+  EventBatch carry_;
   // Read once at start: the encoder itself belongs to the capture thread.
   int lookahead_ = 0;
 };
