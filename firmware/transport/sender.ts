@@ -98,6 +98,10 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
     const retryable = (err as { retryable?: unknown }).retryable !== false || code === 0xf4 || code === 0xf5;
     throw new DeliveryError('connect', retryable, recipient.name, err instanceof Error ? err.message : String(err), undefined, { cause: err });
   }
+  // No Nagle: the last pages, the signature frame and the chunked terminator leave as separate
+  // small writes at release, and with Nagle each waited for the ACK of the one before (~10 ms of
+  // release-to-delivered on the private network, against ~3 ms for the same path back).
+  socket.setNoDelay(true);
   const whole = body instanceof Uint8Array ? body : undefined;
   let bytesSent = 0;
   const hashOfSent = whole ? sha256Hex(whole) : undefined;

@@ -200,6 +200,39 @@ describe('Outbox', () => {
     expect((await readdir(dir)).length).toBe(2);
   });
 
+  it('announces a delivery before its files are removed, and a removal that fails only means one more send', async () => {
+    const dir = freshDir();
+    const c = clip();
+    let failUnlink = true;
+    const fs: AtomicFs = {
+      ...fsp,
+      unlink: (async (path: Parameters<typeof fsp.unlink>[0]) => {
+        if (failUnlink && String(path).endsWith('.item')) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+        return fsp.unlink(path);
+      }) as typeof fsp.unlink,
+    };
+    const sent: string[] = [];
+    const deliver = async (item: OutboxItem) => (sent.push(item.clipId), fakeDelivered(item.clipId));
+    const first = await Outbox.open({ dir, fs, deliver });
+    const delivered: string[] = [];
+    first.on('delivered', (i) => delivered.push(i.clipId));
+    first.start();
+    await first.enqueue(c, [bob]);
+    await until(() => delivered.length === 1);
+    await first.stop();
+    expect(first.pending()).toEqual([]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.item'))).toHaveLength(1);
+    // After a restart the leftover goes out again (the receiver answers it as a duplicate).
+    failUnlink = false;
+    const again = await Outbox.open({ dir, fs, deliver });
+    again.on('delivered', (i) => delivered.push(i.clipId));
+    again.start();
+    await until(() => delivered.length === 2);
+    await again.stop();
+    expect(sent).toEqual([c.clipId, c.clipId]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.item'))).toEqual([]);
+  });
+
   it('refuses to enqueue on a full disk with DiskFullError and leaves nothing behind', async () => {
     const dir = freshDir();
     const fs: AtomicFs = {
