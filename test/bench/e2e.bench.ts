@@ -1,9 +1,11 @@
 // Issue 6's end-to-end figures: two complete radios (firmware/app) on the private Tor network, alice
 // talking to bob through the addon on ALSA file PCMs. References are measured in this same run.
-// 1. Release-to-delivered for a ~10 s clip, streamed while talking (median of 3), and the same
-//    audio sent after release (the same microphone tail, then seal, new stream, whole upload;
+// 1. Release-to-delivered (alice holds bob's verified receipt) for a ~10 s clip, streamed while
+//    talking (median of 5), and the same audio sent after release (seal, new stream, whole upload;
 //    median of 3). Reference: one request/response round trip on a new stream over the warm
-//    circuit (median of 7). The microphone's 200 ms tail after release is in both.
+//    circuit (median of 7). The release comes 250 ms after the last word, as a speaker lets go of
+//    the button, so the microphone keeps no tail (hardware/i2s-audio: quietMs); one more talk
+//    released mid-sentence shows the cost of the tail when it is kept.
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
 // 3. CPU seconds per audio second: alice's firmware (the sender, this process) and bob's (the
 //    receiver, a child process: e2e-radio-child.ts), and their two tors. Reference: opusenc.
@@ -23,7 +25,7 @@ import { socksConnect } from '../../firmware/tor/socks5-client.js';
 import { openClip } from '../../firmware/clip/open-clip.js';
 import { inboxKey } from '../../firmware/store/inbox.js';
 import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
-import { makeSpeech, type Speech } from '../../firmware/app/demo-speech.js';
+import { makeSpeech, readRawS16, type Speech } from '../../firmware/app/demo-speech.js';
 import { provisionRadios } from '../../firmware/app/demo-provision.js';
 import { clipPackets } from '../../firmware/app/clip-playback.js';
 import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
@@ -80,6 +82,22 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
+
+/** A moment after the speech's midpoint with 300 ms of unbroken talking before it (every 20 ms block within 20 dB of the loudest): a release there is mid-word. */
+async function midWordMs(s: Speech): Promise<number> {
+  const pcm = await readRawS16(s.raw);
+  const block = 320;
+  const power: number[] = [];
+  for (let i = 0; i + block <= pcm.length; i += block) {
+    let sum = 0;
+    for (let j = i; j < i + block; j++) sum += pcm[j]! * pcm[j]!;
+    power.push(sum / block);
+  }
+  const loud = Math.max(...power) / 100;
+  const from = Math.round((s.leadMs + s.speechMs / 2) / 20);
+  for (let b = from; b < power.length; b++) if (power.slice(b - 14, b + 1).every((p) => p > loud)) return (b + 1) * 20;
+  throw new Error('the speech has no 300 ms of unbroken talking after its midpoint');
+}
 
 function onceApp<T>(app: RadioApp, event: 'delivered' | 'sealed' | 'recording', what: string, ms: number, match: (e: T) => boolean = () => true): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -166,7 +184,7 @@ async function main(): Promise<void> {
     say(`warm onion round trip: median ${rtt.toFixed(1)} ms (${rtts.map((r) => r.toFixed(0)).join(', ')})`);
 
     /** One talk through the addon: mic on the file, press in the lead silence, release after the speech. */
-    const talk = async (s: Speech) => {
+    const talk = async (s: Speech, releaseAtMs = s.leadMs + s.speechMs + 250) => {
       aliceMic.useFile();
       await aliceMic.load(s.raw);
       const loadedAt = performance.now();
@@ -177,7 +195,7 @@ async function main(): Promise<void> {
       const sealed = onceApp<{ clipId: string; durationMs: number }>(app, 'sealed', 'sealed clip', 60_000, (e) => e.clipId === clipId);
       const delivered = onceApp<DeliveredInfo>(app, 'delivered', 'receipt', 60_000, (e) => e.clipId === clipId);
       const played = bob!.next('played', 60_000, (m) => m.clipId === clipId);
-      await sleep(Math.max(0, s.leadMs + s.speechMs + 250 - (performance.now() - loadedAt)));
+      await sleep(Math.max(0, releaseAtMs - (performance.now() - loadedAt)));
       aliceButton.release();
       const releasedAt = performance.now();
       const seal = await sealed;
@@ -197,7 +215,7 @@ async function main(): Promise<void> {
     let lastClip = '';
     const torPids = [alice.torLink.tor!.pid!, bobTor];
     // The memory run needs one received clip to replay, so one talk happens even without 'latency'.
-    for (let i = 0; i < (parts.has('latency') ? 3 : 1); i++) {
+    for (let i = 0; i < (parts.has('latency') ? 5 : 1); i++) {
       const cpu0 = process.cpuUsage();
       const bob0 = (await bob.stats()).cpuSeconds;
       const tor0 = torPids.map(processCpuSeconds);
@@ -213,7 +231,14 @@ async function main(): Promise<void> {
       lastClip = r.clipId;
       say(`streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.info.bytesSent} B, release-to-delivered ${r.info.latencyMs!.toFixed(0)} ms (${r.info.via}), of which release-to-sealed ${r.toSealed.toFixed(0)} ms`);
     }
-    // Bob's copy of the last clip, opened from his inbox file.
+    // Released mid-sentence: the 200 ms tail is kept (for the record; no goal).
+    let midSentence: { latency: number; toSealed: number } | undefined;
+    if (parts.has('latency')) {
+      const r = await talk(speech, await midWordMs(speech));
+      midSentence = { latency: r.info.latencyMs!, toSealed: r.toSealed };
+      say(`released mid-sentence: release-to-delivered ${r.info.latencyMs!.toFixed(0)} ms, of which release-to-sealed (the tail) ${r.toSealed.toFixed(0)} ms`);
+    }
+    // Bob's copy of the last full clip, opened from his inbox file.
     const opened = await openClip(new Uint8Array(readFileSync(join(b!.dataDir, 'inbox', `${inboxKey(lastClip)}.clip`))), { identity: b!.identity, contacts: [{ name: 'alice', signingKey: a!.identity.signer.id }] });
     const received = opened.ogg;
     const decoded = clipPackets(received);
@@ -246,7 +271,8 @@ async function main(): Promise<void> {
       const opusencPerSecond = opusencCpu / speechSeconds;
       rows.push(
         { metric: 'release-to-delivered, streamed (~10 s clip)', value: latency, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: latency / rtt, goal: '<= 1.5', pass: latency / rtt <= 1.5 },
-        { metric: 'streamed, after the clip is sealed (mic tail excluded)', value: afterTail, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: afterTail / rtt, goal: '<= 1.5', pass: afterTail / rtt <= 1.5 },
+        { metric: 'streamed, of which sealed-to-delivered', value: afterTail, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: afterTail / rtt },
+        { metric: 'streamed, released mid-sentence (200 ms tail kept)', value: midSentence!.latency, unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: midSentence!.latency / rtt },
         { metric: 'release-to-delivered, send after release', value: median(afterRelease), unit: 'ms', reference: { name: 'warm onion stream round trip', value: rtt }, ratio: median(afterRelease) / rtt },
         { metric: 'bytes on the wire per speech second', value: bps, unit: 'B/s', reference: { name: 'Opus packets alone', value: opusBytesPerSecond }, ratio: bps / opusBytesPerSecond, goal: '<= 2300 B/s', pass: bps <= 2300 },
         { metric: 'sender firmware CPU per audio second (alice)', value: cpuAlice / audioSeconds, unit: 's/s', reference: { name: 'opusenc, same speech', value: opusencPerSecond }, ratio: cpuAlice / audioSeconds / Math.max(opusencPerSecond, 1e-9) },
