@@ -7,8 +7,9 @@ import type { Contact } from '../contacts/contact.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import { createLog } from '../log.js';
 import type { RadioEvent } from '../radio/radio-types.js';
-import { addClientAuth, newCircuits, parseClientAuthPublicKey, publishOnion, TorSupervisor, type TorInstance, type TorStatus } from '../tor/index.js';
-import { OnionRefetcher, type OnionRefetcherOptions } from '../tor/onion-refetch.js';
+import {
+  addClientAuth, newCircuits, OnionRefetcher, parseClientAuthPublicKey, publishOnion, TorSupervisor, type OnionRefetcherOptions, type TorInstance, type TorStatus,
+} from '../tor/index.js';
 import type { Connector } from '../transport/sender.js';
 import { torConnector } from '../transport/tor-connector.js';
 import { TorNotRunningError } from './app-errors.js';

@@ -151,7 +151,7 @@ export class OnionRefetcher {
     const timer = setTimeout(() => settle('timeout'), this.#opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
     this.#fetchWaiters.add(waiter);
     try {
-      // Tor takes the bare service id: "HSFETCH <id>.onion" is refused as an invalid address.
+      // control-spec's HSAddress is the bare 56-character service id, without ".onion".
       await control.command(`HSFETCH ${serviceId}`);
       return await result;
     } finally {
