@@ -32,6 +32,14 @@ import { radioEventForTor, TorLink, type TorLinkOptions } from './tor-link.js';
 
 const log = createLog('app');
 
+/** The radio dropped a recording on purpose (a tap shorter than the minimum, a cancelled press). */
+class RecordingDiscarded extends Error {
+  override readonly name = 'RecordingDiscarded';
+  constructor(readonly reason: string) {
+    super(`recording discarded (${reason})`);
+  }
+}
+
 export interface RadioAppOptions {
   readonly dataDir: string;
   /** torlk.toml; default: resolveConfigPath(dataDir) (--config, $TORLK_CONFIG, boot partition, data dir). */
@@ -279,7 +287,9 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
               // The microphone failed while the button was held.
               this.#dispatch({ type: 'hardwareFault', device: 'microphone', reason: err.message });
             }
-            log.warn('recording failed', { clipId, err });
+            // A tap (or a press cancelled by the radio) is the user's choice, not a failure.
+            if (err instanceof RecordingDiscarded) log.info('recording discarded', { clipId, reason: err.reason });
+            else log.warn('recording failed', { clipId, err });
           },
         ).catch((err: unknown) => {
           // Persisting failed (disk full): the clip is lost, say so.
@@ -303,7 +313,7 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
         this.#talks.delete(recordingId);
         if (!t) return;
         this.#outgoing.delete(t.clipId);
-        t.talk.abort(new Error(`recording discarded (${reason})`));
+        t.talk.abort(new RecordingDiscarded(reason));
       },
       sendClip: () => {
         // Nothing to do here: the clip reaches the outbox when its tail is sealed (stopRecording's Talk).

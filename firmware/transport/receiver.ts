@@ -95,6 +95,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     const status = rejectStatus[reason];
     const fields = { reason, status, detail, bytesRead };
     if (reason === 'internal') log.error('upload failed', fields);
+    // A cut body is everyday on Tor (a sender's tap or cancelled press, a dropped circuit) and the
+    // sender's outbox resends a real clip: not worth a warning on this radio.
+    else if (reason === 'truncated') log.info(`upload refused: ${reason}`, fields);
     else log.warn(`upload refused: ${reason}`, fields);
     events.emit('rejected', { reason, status, detail, bytesRead });
     if (res.headersSent || res.destroyed) return void res.socket?.destroy();
