@@ -53,6 +53,7 @@ export class TorLink {
   #onion: string | undefined;
   #stopped = false;
   readonly #statusListeners = new Set<(s: TorStatus) => void>();
+  readonly #reachableListeners = new Set<(onion: string) => void>();
   readonly #unsubscribe: (() => void)[] = [];
   /** Refreshes tor's view of a contact whose radio restarted (new intro points) after a failed connect. */
   readonly refetcher: OnionRefetcher;
@@ -91,6 +92,16 @@ export class TorLink {
     return this.#tor?.socksPort;
   }
 
+  /**
+   * Calls the listener when a contact's onion answered again right after tor refreshed its view of
+   * it (their radio restarted): the moment to retry the other clips queued for them (outbox.kick()).
+   * Only on success, so a contact that stays off never shortcuts the outbox's backoff.
+   */
+  onContactReachable(listener: (onion: string) => void): () => void {
+    this.#reachableListeners.add(listener);
+    return () => this.#reachableListeners.delete(listener);
+  }
+
   /** Calls the listener on every status change (tor's own stream once tor exists). */
   onStatus(listener: (s: TorStatus) => void): () => void {
     this.#statusListeners.add(listener);
@@ -114,6 +125,16 @@ export class TorLink {
         if (this.#stopped) return false;
         const { action } = await this.refetcher.afterFailure(host, err);
         return action === 'refetched' || action === 'new-circuits';
+      },
+      recovered: (host) => {
+        log.info('contact reachable again after tor refreshed its onion state', { onion: host });
+        for (const l of [...this.#reachableListeners]) {
+          try {
+            l(host);
+          } catch (err) {
+            log.error('contact-reachable listener threw', { err });
+          }
+        }
       },
     });
     return async (host, port) => viaTor(host, port);

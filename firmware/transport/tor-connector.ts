@@ -15,6 +15,8 @@ export interface TorConnectorOptions {
    * false, the failure goes to the caller, whose backoff decides when to try again.
    */
   readonly recover?: (host: string, err: unknown) => Promise<boolean>;
+  /** Called when the connect after a successful recover() went through: the peer is back. */
+  readonly recovered?: (host: string) => void;
 }
 
 export function torConnector(options: TorConnectorOptions): Connector {
@@ -27,7 +29,9 @@ export function torConnector(options: TorConnectorOptions): Connector {
       if (!options.recover || !(await options.recover(host, err))) throw err;
       // Once only: a second failure is the caller's to retry later, so a peer that is really
       // off never turns one delivery attempt into a loop.
-      return connect(host, port);
+      const socket = await connect(host, port);
+      options.recovered?.(host);
+      return socket;
     }
   };
 }

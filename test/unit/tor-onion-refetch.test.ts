@@ -1,7 +1,9 @@
 // The stale-onion remedy: which failures trigger HSFETCH or NEWNYM, and the rate limits that keep a
-// peer that is really off from causing a NEWNYM storm. Against a fake control client and a fake
-// clock; that tor accepts HSFETCH and answers with HS_DESC is checked by test/e2e/radio-pair.test.ts.
-import { describe, expect, it } from 'vitest';
+// peer that is really off from causing a NEWNYM storm (fake control client, fake clock); and the
+// connector's one immediate retry after a remedy (scripted loopback SOCKS replies). Real tor taking
+// HSFETCH and answering HS_DESC RECEIVED runs in test/e2e/radio-pair.test.ts (TORLK_LOG=info shows it).
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ControlEvent, EventListener } from '../../firmware/tor/control-connection.js';
 import type { Reply } from '../../firmware/tor/control-reply-parser.js';
 import { ControlClosedError, ControlReplyError } from '../../firmware/tor/errors.js';
@@ -196,35 +198,62 @@ describe('OnionRefetcher', () => {
 });
 
 describe('torConnector with recover', () => {
-  // Nothing listens on port 1, so every connect fails at once with proxy-unreachable.
-  function connector(recover: boolean) {
-    let connects = 0;
+  const servers: net.Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((srv) => new Promise((r) => srv.close(r))));
+  });
+
+  /** A scripted loopback SOCKS5 peer answering each CONNECT with the next reply code (tor's byte layout). */
+  async function socksPeer(codes: number[]): Promise<number> {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        const code = codes.shift() ?? 0x01;
+        socket.write(Buffer.from([0x05, 0x00, 0x05, code, 0x00, 0x01, 0, 0, 0, 0, 0, 0]));
+        if (code !== 0) socket.end();
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  function connector(port: number, recover: boolean) {
     const seen: unknown[] = [];
+    const recovered: string[] = [];
     const connect = torConnector({
-      socksPort: () => {
-        connects++;
-        return 1;
-      },
+      socksPort: () => port,
+      timeoutMs: 2000,
       recover: async (_host, err) => {
         seen.push(err);
         return recover;
       },
+      recovered: (host) => recovered.push(host),
     });
-    return { connect, connects: () => connects, seen };
+    return { connect, seen, recovered };
   }
 
-  it('connects once more when recover says tor changed, and only once', async () => {
-    const c = connector(true);
-    await expect(c.connect(onion(bob), 80)).rejects.toBeInstanceOf(SocksError);
-    expect(c.connects()).toBe(2);
+  it('connects once more when recover says tor changed, and reports the peer back when that works', async () => {
+    const c = connector(await socksPeer([0xf2, 0x00]), true);
+    const socket = await c.connect(onion(bob), 80);
+    socket.destroy();
+    expect(c.seen.map((e) => (e as SocksError).code)).toEqual([0xf2]);
+    expect(c.recovered).toEqual([onion(bob)]);
+  });
+
+  it('tries once more only: a second failure goes to the caller', async () => {
+    const c = connector(await socksPeer([0xf2, 0xf7, 0x00]), true);
+    const err = await c.connect(onion(bob), 80).catch((e: unknown) => e);
+    expect((err as SocksError).code).toBe(0xf7);
     expect(c.seen).toHaveLength(1);
+    expect(c.recovered).toEqual([]);
   });
 
   it('passes the failure on when recover says nothing changed', async () => {
-    const c = connector(false);
+    const c = connector(await socksPeer([0xf2, 0x00]), false);
     const err = await c.connect(onion(bob), 80).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SocksError);
-    expect((err as SocksError).failure).toBe('proxy-unreachable');
-    expect(c.connects()).toBe(1);
+    expect((err as SocksError).code).toBe(0xf2);
+    expect(c.recovered).toEqual([]);
   });
 });
