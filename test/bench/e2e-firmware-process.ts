@@ -1,7 +1,8 @@
 // A radio of the e2e benchmark in a process of its own, launched the way the firmware runs on the
 // device: the program bundled with its npm packages inlined (like scripts/build.mjs makes
-// dist/torlk.cjs; only onoff/epoll stay external there, as here), and node started with the
-// NODE_OPTIONS line of the image's systemd unit (torlk.service), read from that file so the bench
+// dist/torlk.cjs; only onoff/epoll stay external there, as here), and node started with every
+// Environment= variable of the image's systemd unit (torlk.service: NODE_OPTIONS, the malloc
+// setting, the log level) and the node flags of its ExecStart=, read from that file so the bench
 // cannot drift from what the device runs.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -14,13 +15,86 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 export const SERVICE_UNIT = 'scripts/image/overlay/etc/systemd/system/torlk.service';
 
-/** The value of torlk.service's `Environment=NODE_OPTIONS=...` (quoted or not). */
-export function firmwareNodeOptions(unitPath = join(process.cwd(), SERVICE_UNIT)): string {
-  for (const line of readFileSync(unitPath, 'utf8').split('\n')) {
-    const m = /^Environment=(?:"NODE_OPTIONS=([^"]*)"|NODE_OPTIONS=(\S.*))\s*$/.exec(line.trim());
-    if (m) return (m[1] ?? m[2]!).trim();
+export class ServiceUnitError extends Error {
+  override readonly name = 'ServiceUnitError';
+  constructor(
+    readonly unitPath: string,
+    message: string,
+  ) {
+    super(`${unitPath}: ${message}`);
   }
-  throw new Error(`${unitPath} has no Environment=NODE_OPTIONS=... line: the bench would not run the firmware as the device does`);
+}
+
+/**
+ * Splits one Environment= value into its assignments the way systemd does: separated by spaces,
+ * each optionally in double or single quotes (which may hold spaces), backslash escaping the next
+ * character. Specifiers (%) are not used by torlk.service and are refused rather than misread.
+ */
+export function parseEnvironmentLine(value: string, unitPath = SERVICE_UNIT): [string, string][] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\' && i + 1 < value.length) {
+      word = (word ?? '') + value[++i];
+    } else if (quote) {
+      if (c === quote) quote = undefined;
+      else word = (word ?? '') + c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      word ??= '';
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      if (c === '%') throw new ServiceUnitError(unitPath, `Environment=${value}: specifiers (%) are not supported by the bench`);
+      word = (word ?? '') + c;
+    }
+  }
+  if (quote) throw new ServiceUnitError(unitPath, `Environment=${value}: unterminated ${quote} quote`);
+  if (word !== undefined) words.push(word);
+  return words.map((w) => {
+    const eq = w.indexOf('=');
+    if (eq <= 0) throw new ServiceUnitError(unitPath, `Environment=${value}: "${w}" is not NAME=value`);
+    return [w.slice(0, eq), w.slice(eq + 1)];
+  });
+}
+
+/** Every variable the unit's Environment= lines set (later lines win, as in systemd). */
+export function firmwareEnvironment(unitPath = join(process.cwd(), SERVICE_UNIT)): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const raw of readFileSync(unitPath, 'utf8').split('\n')) {
+    const m = /^Environment=(.*)$/.exec(raw.trim());
+    if (!m) continue;
+    for (const [k, v] of parseEnvironmentLine(m[1]!, unitPath)) env[k] = v;
+  }
+  if (!env.NODE_OPTIONS) {
+    throw new ServiceUnitError(unitPath, 'no Environment=NODE_OPTIONS=... line: the bench would not run the firmware as the device does');
+  }
+  return env;
+}
+
+/**
+ * The node flags of the unit's ExecStart= (between node and the bundle: V8 flags NODE_OPTIONS
+ * refuses, like --optimize-for-size, can only go there), so the bench passes them too.
+ */
+export function firmwareNodeArgs(unitPath = join(process.cwd(), SERVICE_UNIT)): string[] {
+  for (const raw of readFileSync(unitPath, 'utf8').split('\n')) {
+    const m = /^ExecStart=(.*)$/.exec(raw.trim());
+    if (!m) continue;
+    const words = m[1]!.trim().split(/\s+/);
+    if (!/(^|\/)node$/.test(words[0] ?? '')) throw new ServiceUnitError(unitPath, `ExecStart=${m[1]} does not start node: the bench cannot mirror it`);
+    const script = words.findIndex((w, i) => i > 0 && !w.startsWith('-'));
+    if (script < 0) throw new ServiceUnitError(unitPath, `ExecStart=${m[1]} names no script`);
+    return words.slice(1, script);
+  }
+  throw new ServiceUnitError(unitPath, 'no ExecStart= line');
+}
+
+/** The value of torlk.service's NODE_OPTIONS. */
+export function firmwareNodeOptions(unitPath = join(process.cwd(), SERVICE_UNIT)): string {
+  return firmwareEnvironment(unitPath).NODE_OPTIONS!;
 }
 
 export interface FirmwareStats {
@@ -33,6 +107,8 @@ export interface FirmwareStats {
   readonly external: number;
   readonly arrayBuffers: number;
   readonly cpuSeconds: number;
+  /** V8's spaces (old_space, code_space, new_space...): bytes used and committed, for diagnosis. */
+  readonly spaces?: Record<string, { used: number; committed: number }>;
 }
 
 let bundled: Promise<string> | undefined;
@@ -86,8 +162,11 @@ export class FirmwareProcess extends EventEmitter {
 
   static async start(name: string, config: object): Promise<FirmwareProcess> {
     const outfile = await bundleChild();
-    const env = { ...process.env, TORLK_LOG: process.env.TORLK_BENCH_CHILD_LOG ?? 'error', NODE_OPTIONS: firmwareNodeOptions() };
-    const child = spawn(process.execPath, [outfile, JSON.stringify(config)], { cwd: process.cwd(), env });
+    // The unit's variables over the bench's own (PATH for tor, TMPDIR); the radio logs at the
+    // unit's level like on the device (its stderr is drained here) unless TORLK_BENCH_CHILD_LOG asks.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...firmwareEnvironment() };
+    if (process.env.TORLK_BENCH_CHILD_LOG) env.TORLK_LOG = process.env.TORLK_BENCH_CHILD_LOG;
+    const child = spawn(process.execPath, [...firmwareNodeArgs(), outfile, JSON.stringify(config)], { cwd: process.cwd(), env });
     return new FirmwareProcess(name, child);
   }
 

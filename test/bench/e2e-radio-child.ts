@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
 import { clipPackets } from '../../firmware/app/clip-playback.js';
@@ -114,7 +114,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'stats') {
       const cpu = process.cpuUsage();
       const m = process.memoryUsage();
-      send({ t: 'stats', ...residentSplit(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+      // Per V8 space (old, code, new, large objects...): where a growing heap grows.
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { used: s.space_used_size, committed: s.physical_space_size }]));
+      send({ t: 'stats', ...residentSplit(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, cpuSeconds: (cpu.user + cpu.system) / 1e6, spaces });
     } else if (line === 'gc') {
       send({ t: 'gc', heapUsed: fullGc() });
     } else if (line === 'online') {
