@@ -8,7 +8,8 @@ import type { DeviceIdentity } from '../identity/device-identity.js';
 import { createLog } from '../log.js';
 import type { RadioEvent } from '../radio/radio-types.js';
 import {
-  addClientAuth, newCircuits, OnionRefetcher, parseClientAuthPublicKey, publishOnion, TorSupervisor, type OnionRefetcherOptions, type TorInstance, type TorStatus,
+  addClientAuth, newCircuits, OnionRefetcher, parseClientAuthPublicKey, parseOnionAddress, publishOnion, RendezvousWatch, TorSupervisor, type OnionRefetcherOptions,
+  type TorInstance, type TorStatus,
 } from '../tor/index.js';
 import type { Connector } from '../transport/sender.js';
 import { torConnector } from '../transport/tor-connector.js';
@@ -26,6 +27,8 @@ export interface TorLinkOptions {
   readonly connectTimeoutMs?: number;
   /** Rate limits of the stale-onion remedy (HSFETCH per onion, NEWNYM overall). */
   readonly refetch?: Pick<OnionRefetcherOptions, 'refetchIntervalMs' | 'newnymIntervalMs' | 'fetchTimeoutMs'>;
+  /** How long after INTRODUCE_ACK a rendezvous may take before the connect is ended as stalled. */
+  readonly rendezvousStallMs?: number;
 }
 
 type WithoutAt<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -57,6 +60,8 @@ export class TorLink {
   readonly #unsubscribe: (() => void)[] = [];
   /** Refreshes tor's view of a contact whose radio restarted (new intro points) after a failed connect. */
   readonly refetcher: OnionRefetcher;
+  /** Ends a connect early when its rendezvous stalled (an old intro point acked for a contact that is off). */
+  readonly rendezvous: RendezvousWatch;
   /** Settles when tor is up and the onion published (or rejects with why it could not start). */
   readonly ready: Promise<void>;
 
@@ -70,6 +75,10 @@ export class TorLink {
       ...options.refetch,
       control: () => this.#running().control,
       newCircuits: () => newCircuits(this.#running()),
+    });
+    this.rendezvous = new RendezvousWatch({
+      control: () => this.#running().control,
+      ...(options.rendezvousStallMs !== undefined ? { stallMs: options.rendezvousStallMs } : {}),
     });
     this.ready = this.#start();
     this.ready.catch((err: unknown) => {
@@ -121,6 +130,16 @@ export class TorLink {
         return port;
       },
       ...(this.options.connectTimeoutMs !== undefined ? { timeoutMs: this.options.connectTimeoutMs } : {}),
+      watchStall: (host, onStall) => {
+        if (!/\.onion$/i.test(host) || this.#stopped) return undefined;
+        let serviceId: string;
+        try {
+          serviceId = parseOnionAddress(host).serviceId;
+        } catch {
+          return undefined; // tor answers a malformed onion with 0xF6, which the caller must see
+        }
+        return this.rendezvous.watch(serviceId, onStall);
+      },
       recover: async (host, err) => {
         if (this.#stopped) return false;
         const { action } = await this.refetcher.afterFailure(host, err);

@@ -12,6 +12,7 @@ export { SocksError, type SocksFailure } from './socks-error.js';
 export { ControlConnection, type ControlEvent } from './control-connection.js';
 export { stopProcess, waitForExit } from './process-stop.js';
 export { OnionRefetcher, isStaleOnionFailure, type OnionRefetcherOptions, type RefetchOutcome } from './onion-refetch.js';
+export { RendezvousWatch, type RendezvousWatchOptions } from './rendezvous-watch.js';
 export { loadOrCreateOnionKey, parseOnionAddress, type OnionKey } from './onion-key.js';
 export {
   generateClientAuthKeyPair,

@@ -1,6 +1,7 @@
 // The stale-onion remedy: which failures trigger HSFETCH or NEWNYM, and the rate limits that keep a
 // peer that is really off from causing a NEWNYM storm (fake control client, fake clock); and the
-// connector's one immediate retry after a remedy (scripted loopback SOCKS replies). Real tor taking
+// connector's one immediate retry after a remedy (scripted loopback SOCKS replies); and the early end
+// of a connect whose rendezvous stalled after INTRODUCE_ACK (CIRC_MINOR events as tor 0.4.9 words them). Real tor taking
 // HSFETCH and answering HS_DESC RECEIVED runs in test/e2e/radio-pair.test.ts (TORLK_LOG=info shows it).
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import type { Reply } from '../../firmware/tor/control-reply-parser.js';
 import { ControlClosedError, ControlReplyError } from '../../firmware/tor/errors.js';
 import { onionKeyFromSeed } from '../../firmware/tor/onion-key.js';
 import { isStaleOnionFailure, OnionRefetcher, type RefetchControl } from '../../firmware/tor/onion-refetch.js';
+import { RendezvousWatch } from '../../firmware/tor/rendezvous-watch.js';
 import { SocksError } from '../../firmware/tor/socks-error.js';
 import { torConnector } from '../../firmware/transport/tor-connector.js';
 
@@ -54,9 +56,9 @@ class FakeControl implements RefetchControl {
     this.subscribed.push(...eventNames);
   }
 
-  emit(text: string): void {
-    const event: ControlEvent = { name: 'HS_DESC', text, lines: [{ code: 650, sep: ' ', text: `HS_DESC ${text}` }] };
-    for (const l of this.#listeners.get('HS_DESC') ?? []) l(event);
+  emit(text: string, name = 'HS_DESC'): void {
+    const event: ControlEvent = { name, text, lines: [{ code: 650, sep: ' ', text: `${name} ${text}` }] };
+    for (const l of this.#listeners.get(name) ?? []) l(event);
   }
 
   get hsfetches(): string[] {
@@ -197,6 +199,53 @@ describe('OnionRefetcher', () => {
   });
 });
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A client rendezvous circuit's events, as tor words them (path and TIME_CREATED shortened). */
+const rend = (circ: string, state: string, id: string, event = 'PURPOSE_CHANGED') =>
+  `${circ} ${event} $8E4151EFDF2A326D00D23EFC102A3E44AE100006~test003r BUILD_FLAGS=IS_INTERNAL,NEED_CAPACITY PURPOSE=HS_CLIENT_REND HS_STATE=${state} REND_QUERY=${id} TIME_CREATED=2026-11-24T23:06:35.002`;
+
+describe('RendezvousWatch', () => {
+  function setupWatch(stallMs = 30) {
+    const control = new FakeControl();
+    const watch = new RendezvousWatch({ control: () => control, stallMs });
+    const stalls: string[] = [];
+    return { control, watch, stalls, onStall: (d: string) => stalls.push(d) };
+  }
+
+  it('reports a rendezvous that waits past stallMs after INTRODUCE_ACK', async () => {
+    const { control, watch, stalls, onStall } = setupWatch();
+    watch.watch(bob, onStall);
+    await sleep(0);
+    expect(control.subscribed).toEqual(['CIRC', 'CIRC_MINOR']);
+    control.emit(rend('31', 'HSCR_ESTABLISHED_IDLE', bob), 'CIRC_MINOR');
+    control.emit(rend('31', 'HSCR_ESTABLISHED_WAITING', bob), 'CIRC_MINOR');
+    await sleep(60);
+    expect(stalls).toHaveLength(1);
+    expect(stalls[0]).toMatch(/rendezvous stalled.*30 ms/);
+  });
+
+  it('stays quiet when the service joins or the circuit closes in time, and for other onions', async () => {
+    const { control, watch, stalls, onStall } = setupWatch();
+    watch.watch(bob, onStall);
+    control.emit(rend('40', 'HSCR_ESTABLISHED_WAITING', bob), 'CIRC_MINOR');
+    control.emit(rend('40', 'HSCR_JOINED', bob), 'CIRC_MINOR');
+    control.emit(rend('41', 'HSCR_ESTABLISHED_WAITING', bob), 'CIRC_MINOR');
+    control.emit(rend('41', 'HSCR_ESTABLISHED_WAITING', bob, 'CLOSED') + ' REASON=FINISHED', 'CIRC');
+    control.emit(rend('42', 'HSCR_ESTABLISHED_WAITING', carol), 'CIRC_MINOR');
+    await sleep(60);
+    expect(stalls).toEqual([]);
+  });
+
+  it('stops reporting once the watch ends', async () => {
+    const { control, watch, stalls, onStall } = setupWatch();
+    const unwatch = watch.watch(bob, onStall);
+    control.emit(rend('50', 'HSCR_ESTABLISHED_WAITING', bob), 'CIRC_MINOR');
+    unwatch();
+    await sleep(60);
+    expect(stalls).toEqual([]);
+  });
+});
+
 describe('torConnector with recover', () => {
   const servers: net.Server[] = [];
   afterEach(async () => {
@@ -255,5 +304,44 @@ describe('torConnector with recover', () => {
     expect(err).toBeInstanceOf(SocksError);
     expect((err as SocksError).code).toBe(0xf2);
     expect(c.recovered).toEqual([]);
+  });
+
+  it('ends a connect whose rendezvous stalled with a retryable timeout, which goes to recover', async () => {
+    // The first CONNECT gets no reply at all (tor stalling); the second succeeds.
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      const n = connections++;
+      socket.once('data', () => {
+        if (n > 0) socket.write(Buffer.from([0x05, 0x00, 0x05, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0]));
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const seen: unknown[] = [];
+    let watches = 0;
+    const connect = torConnector({
+      socksPort: () => port,
+      timeoutMs: 5000,
+      watchStall: (_host, onStall) => {
+        if (watches++ === 0) {
+          const t = setTimeout(() => onStall('rendezvous stalled: test'), 20);
+          return () => clearTimeout(t);
+        }
+        return undefined;
+      },
+      recover: async (_host, err) => {
+        seen.push(err);
+        return true;
+      },
+    });
+    const started = performance.now();
+    const socket = await connect(onion(bob), 80);
+    socket.destroy();
+    expect(performance.now() - started).toBeLessThan(2000);
+    const err = seen[0] as SocksError;
+    expect(err).toBeInstanceOf(SocksError);
+    expect([err.failure, err.retryable, err.message]).toEqual(['timeout', true, expect.stringContaining('rendezvous stalled: test')]);
   });
 });
