@@ -50,7 +50,7 @@ export class RendezvousWatch {
     };
   }
 
-  #onCircuitEvent(event: ControlEvent): void {
+  #onCircuitEvent(control: RefetchControl, event: ControlEvent): void {
     const { positional, values } = parseKeywords(event.text);
     const [id, status] = positional;
     if (id === undefined) return;
@@ -67,6 +67,9 @@ export class RendezvousWatch {
       this.#waiting.delete(id);
       const detail = `rendezvous stalled: the introduction was acked but the service did not join within ${stallMs} ms`;
       log.info('rendezvous stalled', { onion: serviceId, circuit: id, stallMs });
+      // Closed, or tor attaches the next stream to this same dead circuit ("pending-join circ
+      // already here, with intro ack. Stalling.") and that connect hangs with no event to see.
+      control.command(`CLOSECIRCUIT ${id}`).catch((err: unknown) => log.debug('could not close the stalled circuit', { circuit: id, err }));
       for (const l of [...(this.#listeners.get(serviceId) ?? [])]) l(detail);
     }, stallMs);
     timer.unref();
@@ -90,7 +93,7 @@ export class RendezvousWatch {
     }
     if (this.#watched.has(control)) return;
     this.#watched.add(control);
-    const off = ['CIRC', 'CIRC_MINOR'].map((name) => control.on(name, (e) => this.#onCircuitEvent(e)));
+    const off = ['CIRC', 'CIRC_MINOR'].map((name) => control.on(name, (e) => this.#onCircuitEvent(control, e)));
     control.subscribe('CIRC', 'CIRC_MINOR').catch((err: unknown) => {
       for (const o of off) o();
       this.#watched.delete(control);

@@ -222,6 +222,8 @@ describe('RendezvousWatch', () => {
     await sleep(60);
     expect(stalls).toHaveLength(1);
     expect(stalls[0]).toMatch(/rendezvous stalled.*30 ms/);
+    // Closed, so that tor does not park the next stream on the same dead circuit.
+    expect(control.commands).toEqual(['CLOSECIRCUIT 31']);
   });
 
   it('stays quiet when the service joins or the circuit closes in time, and for other onions', async () => {
@@ -234,6 +236,8 @@ describe('RendezvousWatch', () => {
     control.emit(rend('42', 'HSCR_ESTABLISHED_WAITING', carol), 'CIRC_MINOR');
     await sleep(60);
     expect(stalls).toEqual([]);
+    // Carol's stalled circuit is closed all the same (nobody waits on it, and nobody should).
+    expect(control.commands).toEqual(['CLOSECIRCUIT 42']);
   });
 
   it('stops reporting once the watch ends', async () => {
