@@ -3,7 +3,7 @@
 // 1. Release-to-delivered (alice holds bob's verified receipt) for a ~10 s clip, streamed while
 //    talking (median of 5), and the same audio sent after release (seal, new stream, whole upload;
 //    median of 3). Reference: one request/response round trip on a new stream over the warm
-//    circuit (median of 7). The release comes 250 ms after the last word, as a speaker lets go of
+//    circuit (median of 22: 7 first, then 3 before each streamed talk). The release comes 250 ms after the last word, as a speaker lets go of
 //    the button, so the microphone keeps no tail (hardware/i2s-audio: quietMs); one more talk
 //    released mid-sentence shows the cost of the tail when it is kept.
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
@@ -165,23 +165,26 @@ async function main(): Promise<void> {
     const rssIdleBob = bobIdle.rss;
     say(`online; idle RSS bob ${mb(rssIdleBob).toFixed(1)} MB (heap ${mb(bobIdle.heapUsed).toFixed(1)} of ${mb(bobIdle.heapTotal).toFixed(1)} MB, external ${mb(bobIdle.external).toFixed(1)} MB)`);
 
-    // Reference: request/response round trip on a new stream over the warm circuit.
+    // Reference: request/response round trip on a new stream over the warm circuit. Probed 7 times
+    // now and 3 more times before each streamed talk, so the reference sees the machine as the
+    // talks do (tor's timings on a loaded two-core machine drift by 2-3x over a minute).
     const rtts: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const probe = await connector(bobOnion, 80);
-      rtts.push(
-        await new Promise<number>((resolve, reject) => {
-          const t0 = performance.now();
-          probe.once('data', () => resolve(performance.now() - t0));
-          probe.once('error', reject);
-          setTimeout(() => reject(new Error('probe: no answer in 30 s')), 30_000).unref();
-          probe.write('POST /v1/clip HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello');
-        }),
-      );
-      probe.destroy();
-    }
-    const rtt = median(rtts);
-    say(`warm onion round trip: median ${rtt.toFixed(1)} ms (${rtts.map((r) => r.toFixed(0)).join(', ')})`);
+    const probeRtt = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const probe = await connector(bobOnion, 80);
+        rtts.push(
+          await new Promise<number>((resolve, reject) => {
+            const t0 = performance.now();
+            probe.once('data', () => resolve(performance.now() - t0));
+            probe.once('error', reject);
+            setTimeout(() => reject(new Error('probe: no answer in 30 s')), 30_000).unref();
+            probe.write('POST /v1/clip HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello');
+          }),
+        );
+        probe.destroy();
+      }
+    };
+    await probeRtt(7);
 
     /** One talk through the addon: mic on the file, press in the lead silence, release after the speech. */
     const talk = async (s: Speech, releaseAtMs = s.leadMs + s.speechMs + 250) => {
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
     const torPids = [alice.torLink.tor!.pid!, bobTor];
     // The memory run needs one received clip to replay, so one talk happens even without 'latency'.
     for (let i = 0; i < (parts.has('latency') ? 5 : 1); i++) {
+      await probeRtt(3);
       const cpu0 = process.cpuUsage();
       const bob0 = (await bob.stats()).cpuSeconds;
       const tor0 = torPids.map(processCpuSeconds);
@@ -231,6 +235,8 @@ async function main(): Promise<void> {
       lastClip = r.clipId;
       say(`streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.info.bytesSent} B, release-to-delivered ${r.info.latencyMs!.toFixed(0)} ms (${r.info.via}), of which release-to-sealed ${r.toSealed.toFixed(0)} ms`);
     }
+    const rtt = median(rtts);
+    say(`warm onion round trip: median ${rtt.toFixed(1)} ms (${rtts.map((r) => r.toFixed(0)).join(', ')})`);
     // Released mid-sentence: the 200 ms tail is kept (for the record; no goal).
     let midSentence: { latency: number; toSealed: number } | undefined;
     if (parts.has('latency')) {
