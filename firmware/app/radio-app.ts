@@ -183,6 +183,9 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
         this.emit('tor', s);
       }),
     );
+    // A contact reachable again after tor refreshed its onion (their radio restarted): the other
+    // clips queued for them go now instead of after the outbox's backoff.
+    this.#cleanups.push(torLink.onContactReachable(() => outbox.kick()));
     torLink.ready.then(
       () => torLink.onion && this.emit('onion', torLink.onion),
       () => undefined, // reported as a tor status 'error'
