@@ -7,9 +7,7 @@
 // rate-limited so a peer that is really off costs one HSFETCH per refetchIntervalMs and the whole
 // radio one NEWNYM per newnymIntervalMs, however often the outbox retries.
 import { createLog } from '../log.js';
-import type { EventListener } from './control-connection.js';
-import { parseKeywords } from './control-keywords.js';
-import type { Reply } from './control-reply-parser.js';
+import { HsDescFetcher, type RefetchControl } from './hs-desc-fetch.js';
 import { parseOnionAddress } from './onion-key.js';
 import { SocksError } from './socks-error.js';
 
@@ -31,12 +29,7 @@ export function isStaleOnionFailure(host: string, err: unknown): boolean {
   return err.failure === 'timeout';
 }
 
-/** The part of ControlConnection this needs (a scripted fake in unit tests). */
-export interface RefetchControl {
-  command(line: string): Promise<Reply>;
-  on(eventName: string, listener: EventListener): () => void;
-  subscribe(...eventNames: string[]): Promise<void>;
-}
+export type { RefetchControl } from './hs-desc-fetch.js';
 
 export interface OnionRefetcherOptions {
   /** Tor's current control connection; may throw while tor restarts (then nothing is done). */
@@ -68,8 +61,6 @@ export const DEFAULT_REFETCH_INTERVAL_MS = 10_000;
 export const DEFAULT_NEWNYM_INTERVAL_MS = 30_000;
 export const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
 
-type FetchResult = 'received' | 'failed' | 'timeout';
-
 export class OnionRefetcher {
   readonly #opts: OnionRefetcherOptions;
   readonly #now: () => number;
@@ -77,12 +68,12 @@ export class OnionRefetcher {
   #lastNewnym = -Infinity;
   /** One remedy at a time per onion: concurrent failures share its outcome. */
   readonly #inFlight = new Map<string, Promise<RefetchOutcome>>();
-  readonly #watched = new WeakSet<RefetchControl>();
-  readonly #fetchWaiters = new Set<{ serviceId: string; settle: (r: FetchResult) => void }>();
+  readonly #descFetch: HsDescFetcher;
 
   constructor(options: OnionRefetcherOptions) {
     this.#opts = options;
     this.#now = options.now ?? Date.now;
+    this.#descFetch = new HsDescFetcher(options.control);
   }
 
   /**
@@ -113,7 +104,7 @@ export class OnionRefetcher {
       const last = this.#lastRefetch.get(serviceId);
       if (last === undefined || started - last >= (this.#opts.refetchIntervalMs ?? DEFAULT_REFETCH_INTERVAL_MS)) {
         this.#lastRefetch.set(serviceId, started);
-        const result = await this.#fetch(serviceId);
+        const { outcome: result } = await this.#descFetch.fetch(serviceId, this.#opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
         log.info('refetched onion descriptor', { onion: serviceId, result, after: cause.message, ms: this.#now() - started });
         if (result === 'received') return { action: 'refetched' };
         // No descriptor came: tor may have asked every HSDir recently, a block NEWNYM lifts.
@@ -140,41 +131,5 @@ export class OnionRefetcher {
     this.#lastRefetch.set(serviceId, this.#now());
     log.info('new circuits for a stale onion', { onion: serviceId, after: cause.message });
     return { action: 'new-circuits' };
-  }
-
-  async #fetch(serviceId: string): Promise<FetchResult> {
-    const control = this.#opts.control();
-    await this.#watch(control);
-    let settle: (r: FetchResult) => void = () => {};
-    const result = new Promise<FetchResult>((resolve) => (settle = resolve));
-    const waiter = { serviceId, settle };
-    const timer = setTimeout(() => settle('timeout'), this.#opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
-    this.#fetchWaiters.add(waiter);
-    try {
-      // control-spec's HSAddress is the bare 56-character service id, without ".onion".
-      await control.command(`HSFETCH ${serviceId}`);
-      return await result;
-    } finally {
-      clearTimeout(timer);
-      this.#fetchWaiters.delete(waiter);
-    }
-  }
-
-  async #watch(control: RefetchControl): Promise<void> {
-    if (this.#watched.has(control)) return;
-    this.#watched.add(control); // before awaiting, so concurrent fetches add one listener only
-    // HS_DESC <action> <service id> <auth> <hsdir> ...: HSFETCH asks one HSDir, so its RECEIVED or
-    // FAILED settles the wait (a RECEIVED of tor's own concurrent fetch is just as fresh).
-    control.on('HS_DESC', (event) => {
-      const [action, id] = parseKeywords(event.text).positional;
-      if (action !== 'RECEIVED' && action !== 'FAILED') return;
-      for (const w of this.#fetchWaiters) if (w.serviceId === id) w.settle(action === 'RECEIVED' ? 'received' : 'failed');
-    });
-    try {
-      await control.subscribe('HS_DESC');
-    } catch (err) {
-      this.#watched.delete(control);
-      throw err;
-    }
   }
 }
