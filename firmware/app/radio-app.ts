@@ -186,6 +186,9 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
     // A contact reachable again after tor refreshed its onion (their radio restarted): the other
     // clips queued for them go now instead of after the outbox's backoff.
     this.#cleanups.push(torLink.onContactReachable(() => outbox.kick()));
+    // A contact with queued clips who published a new onion descriptor (their radio came back):
+    // retry now rather than after a backoff grown to 30 min while they were off.
+    this.#cleanups.push(torLink.watchPresence(() => [...new Set(outbox.pending().map((item) => item.recipient.host))], () => outbox.kick()));
     torLink.ready.then(
       () => torLink.onion && this.emit('onion', torLink.onion),
       () => undefined, // reported as a tor status 'error'

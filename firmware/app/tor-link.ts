@@ -11,6 +11,7 @@ import {
   addClientAuth, newCircuits, OnionRefetcher, parseClientAuthPublicKey, parseOnionAddress, publishOnion, RendezvousWatch, TorSupervisor, type OnionRefetcherOptions,
   type TorInstance, type TorStatus,
 } from '../tor/index.js';
+import { OnionPresenceWatch, type OnionPresenceWatchOptions } from '../tor/onion-presence.js';
 import type { Connector } from '../transport/sender.js';
 import { torConnector } from '../transport/tor-connector.js';
 import { TorNotRunningError } from './app-errors.js';
@@ -29,6 +30,8 @@ export interface TorLinkOptions {
   readonly refetch?: Pick<OnionRefetcherOptions, 'refetchIntervalMs' | 'newnymIntervalMs' | 'fetchTimeoutMs'>;
   /** How long after INTRODUCE_ACK a rendezvous may take before the connect is ended as stalled. */
   readonly rendezvousStallMs?: number;
+  /** How often a contact with queued clips is looked up for a new descriptor (watchPresence). */
+  readonly presence?: Pick<OnionPresenceWatchOptions, 'intervalMs' | 'jitter' | 'fetchTimeoutMs'>;
 }
 
 type WithoutAt<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -58,6 +61,7 @@ export class TorLink {
   readonly #statusListeners = new Set<(s: TorStatus) => void>();
   readonly #reachableListeners = new Set<(onion: string) => void>();
   readonly #unsubscribe: (() => void)[] = [];
+  readonly #presenceWatches = new Set<OnionPresenceWatch>();
   /** Refreshes tor's view of a contact whose radio restarted (new intro points) after a failed connect. */
   readonly refetcher: OnionRefetcher;
   /** Ends a connect early when its rendezvous stalled (an old intro point acked for a contact that is off). */
@@ -109,6 +113,27 @@ export class TorLink {
   onContactReachable(listener: (onion: string) => void): () => void {
     this.#reachableListeners.add(listener);
     return () => this.#reachableListeners.delete(listener);
+  }
+
+  /**
+   * Looks up the onions `hosts()` names (the contacts with queued clips) about once a minute, one
+   * HSFETCH at a time, and calls onFresh when one published a new descriptor: its radio was up
+   * since, the moment to retry their clips (outbox.kick()) instead of waiting out the backoff.
+   * Returns the function that stops the watch (stop() stops it too).
+   */
+  watchPresence(hosts: () => readonly string[], onFresh: (onion: string) => void): () => void {
+    const watch = new OnionPresenceWatch({
+      ...this.options.presence,
+      control: () => this.#running().control,
+      hosts,
+      onFresh,
+    });
+    this.#presenceWatches.add(watch);
+    watch.start();
+    return () => {
+      watch.stop();
+      this.#presenceWatches.delete(watch);
+    };
   }
 
   /** Calls the listener on every status change (tor's own stream once tor exists). */
@@ -168,6 +193,8 @@ export class TorLink {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const u of this.#unsubscribe.splice(0)) u();
+    for (const w of this.#presenceWatches) w.stop();
+    this.#presenceWatches.clear();
     // Stopping the supervisor also ends a start still waiting (for a plausible clock, for tor).
     await this.#tor?.stop();
     await this.ready.catch(() => undefined);
