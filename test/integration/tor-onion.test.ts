@@ -1,7 +1,9 @@
 // Two firmware tors on the private Tor network (scripts/testnet, one network for this file):
 // A publishes its onion with client auth for B; B connects through its SOCKS port and gets an HTTP
 // reply; C, without the key, is refused with tor's extended code 0xF4; A's tor is SIGKILLed, the
-// supervisor restarts it and the service comes back at the same address.
+// supervisor restarts it and the service comes back at the same address. B's presence watch reads
+// the revision-counter of A's descriptor (HSFETCH + GETINFO hs/client/desc/id) and sees it change
+// when A's tor restarts with the same key and republishes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
@@ -19,7 +21,10 @@ import {
   type OnionService,
   type TorInstance,
 } from '../../firmware/tor/index.js';
+import { HsDescFetcher } from '../../firmware/tor/hs-desc-fetch.js';
+import { parseOuterRevisionCounter } from '../../firmware/tor/hs-descriptor-outer.js';
 import { loadOrCreateOnionKey } from '../../firmware/tor/onion-key.js';
+import { OnionPresenceWatch } from '../../firmware/tor/onion-presence.js';
 import { radioEventForTor } from '../../firmware/app/tor-link.js';
 import { ledPatternFor, type LedPatternName } from '../../firmware/radio/led-patterns.js';
 import { createRadioState, transition } from '../../firmware/radio/radio-machine.js';
@@ -131,6 +136,39 @@ describe('firmware tors on the private network', () => {
     const missing = await socksConnect({ socksPort: b.socksPort!, host: `${nobody}.onion`, port: 80, timeoutMs: 30_000 }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(SocksError);
     expect(missing).toMatchObject({ failure: 'reply', code: 0xf0, retryable: true });
+  });
+
+  it('B’s presence watch reads A’s descriptor revision-counter, and sees a new one once A’s restarted tor republishes', async () => {
+    const id = service.serviceId;
+    // The parts against real tor: HSFETCH settles on HS_DESC RECEIVED, GETINFO gives the cached descriptor.
+    expect(await new HsDescFetcher(() => b.control).fetch(id, 20_000)).toEqual({ outcome: 'received' });
+    const text = (await b.control.getInfo(`hs/client/desc/id/${id}`)).get(`hs/client/desc/id/${id}`);
+    expect(text).toMatch(/^hs-descriptor 3\n/);
+    const first = parseOuterRevisionCounter(text!, id);
+    expect(first).toMatch(/^[1-9][0-9]*$/);
+
+    const fresh: string[] = [];
+    const watch = new OnionPresenceWatch({ control: () => b.control, hosts: () => [address, 'example.org'], onFresh: (o) => fresh.push(o), fetchTimeoutMs: 20_000 });
+    await watch.checkNow();
+    const before = watch.lastCounter(address);
+    expect(before).toMatch(/^[1-9][0-9]*$/);
+    await watch.checkNow(); // nothing new published: nothing to report
+    expect(fresh).toEqual([]);
+
+    const restarted = a.nextReady();
+    process.kill(a.pid!, 'SIGKILL');
+    await restarted;
+    await service.waitForUpload(a.control, 120_000);
+    // The upload goes to every responsible HSDir at once; the one B asks may take a moment longer.
+    const until = Date.now() + 60_000;
+    let rounds = 0;
+    while (fresh.length === 0 && Date.now() < until) {
+      if (rounds++ > 0) await new Promise((r) => setTimeout(r, 1000));
+      await watch.checkNow();
+    }
+    expect(fresh).toEqual([address]);
+    expect(watch.lastCounter(address)).not.toBe(before);
+    expect(BigInt(watch.lastCounter(address)!)).toBeGreaterThan(BigInt(before!));
   });
 
   it('when A’s tor is SIGKILLed, the supervisor restarts it and the service returns at the same address', async () => {
