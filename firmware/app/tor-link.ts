@@ -116,7 +116,7 @@ export class TorLink {
   }
 
   /**
-   * Looks up the onions `hosts()` names (the contacts with queued clips) about once a minute, one
+   * Looks up the onions `hosts()` names (the contacts with queued clips) every ~150 s, one
    * HSFETCH at a time, and calls onFresh when one published a new descriptor: its radio was up
    * since, the moment to retry their clips (outbox.kick()) instead of waiting out the backoff.
    * Returns the function that stops the watch (stop() stops it too).

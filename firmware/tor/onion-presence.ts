@@ -16,7 +16,10 @@ import { parseOnionAddress } from './onion-key.js';
 
 const log = createLog('tor:presence');
 
-export const DEFAULT_PRESENCE_INTERVAL_MS = 60_000;
+// Tor asks each HSDir about one onion at most once per 15 min, and about 6 HSDirs hold it: a
+// look every 150 s walks through them in 15 min and never meets that limit, where every 60 s would
+// run dry after 6 min and then time out until minute 15. A return is noticed within ~3 min.
+export const DEFAULT_PRESENCE_INTERVAL_MS = 150_000;
 /** Each wait is intervalMs × (1 ± jitter/2), so radios started together do not poll in step. */
 export const DEFAULT_PRESENCE_JITTER = 0.2;
 /** An HSFETCH on a Pi Zero over the public network takes a few seconds; 15 s leaves room. */
