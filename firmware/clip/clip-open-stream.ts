@@ -5,6 +5,7 @@ import { AGE_MAGIC, assembleAgeFile, concatBytes, decryptAgeFile, splitAgeHeader
 import { ClipError } from './clip-error.js';
 import { MAX_CLIP_BYTES, type ClipOpenStream, type ClipSender, type OpenClipOptions, type OpenedStreamedClip } from './clip-types.js';
 import { checkSenderEarly, verifyClip } from './clip-verifier.js';
+import { ClipPageScanner } from './clip-page-scan.js';
 import { WIRE_MAGIC, WIRE_NONCE, WireFrameDecoder, wireKey } from './wire-frames.js';
 
 function startsWith(bytes: Uint8Array, magic: Uint8Array): 'yes' | 'no' | 'maybe' {
@@ -29,6 +30,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
   let frames: WireFrameDecoder | undefined;
   const plaintext: Uint8Array[] = [];
   let plainLength = 0;
+  const scan = new ClipPageScanner();
   let senderChecked = false;
   let nextScanAt = 0;
 
@@ -36,6 +38,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
     for (const p of parts) {
       plaintext.push(p);
       plainLength += p.length;
+      scan.push(p);
     }
     early();
   }
@@ -107,7 +110,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
       throw new ClipError('truncated', mode === 'wire-frames' ? 'upload ended before the last wire frame' : 'upload ended inside the wire header');
     }
     const plain = concatBytes(plaintext);
-    const opened = verifyClip(plain, opts);
+    const opened = verifyClip(plain, opts, scan);
     return { ...opened, stored: assembleAgeFile(ageHeader!, fileKey!, plain, nonce!) };
   }
 

@@ -6,7 +6,8 @@ import { SIGNATURE_BYTES, SIGNATURE_STREAM_MAGIC, signedMessage, startClipDigest
 import { decodeClipTags, readClipHeader, readVersionAndSender } from './clip-tags.js';
 import type { ClipSender, OpenClipOptions, OpenedClip } from './clip-types.js';
 import { clipDurationMs, decodeClipPage } from './clip-pages.js';
-import { decodeOggPage, encodeOggPage, pageEndsPacket, type OggPage } from '../audio/ogg-page.js';
+import { decodeOggPage, pageEndsPacket, type OggPage } from '../audio/ogg-page.js';
+import type { PageScan, ScannedPage } from './clip-page-scan.js';
 import { isOpusHead, OPUS_HEAD_BYTES } from '../audio/opus-head.js';
 import { concatBytes } from './age-file.js';
 
@@ -20,6 +21,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 interface Layout {
   opus: OggPage[];
+  /** The Opus pages' bytes: the playable Ogg Opus file. */
+  ogg: Uint8Array;
   signedLength: number;
   signature: Uint8Array;
   tagsPacket: Uint8Array;
@@ -27,10 +30,14 @@ interface Layout {
   lastGranule: bigint;
 }
 
-/** Splits the clip into its pages and checks the layout of docs/clip-format.md. */
-function readLayout(plain: Uint8Array): Layout {
-  const pages: { page: OggPage; offset: number }[] = [];
-  for (let at = 0; at < plain.length; ) {
+/**
+ * Splits the clip into its pages and checks the layout of docs/clip-format.md. `scanned`: pages the
+ * streaming opener already decoded from the start of `plain` (clip-page-scan.ts); only the rest is
+ * decoded here.
+ */
+function readLayout(plain: Uint8Array, scanned?: PageScan): Layout {
+  const pages: ScannedPage[] = scanned ? [...scanned.pages] : [];
+  for (let at = scanned?.end ?? 0; at < plain.length; ) {
     const r = decodeClipPage(plain, at, 'clip');
     if (!r) throw corrupt(`clip truncated inside the Ogg page at byte ${at}`);
     pages.push({ page: r.page, offset: at });
@@ -69,11 +76,14 @@ function readLayout(plain: Uint8Array): Layout {
   const preSkip = head.body[10]! | (head.body[11]! << 8);
   let lastGranule = 0n;
   for (const p of opus.slice(i + 1)) if (p.granule >= 0n) lastGranule = p.granule;
-  return { opus, signedLength: sigEos.offset, signature: sig.body, tagsPacket: concatBytes(parts), preSkip, lastGranule };
+  // The Opus stream's own bytes, as signed: the first page, then everything from the third page up
+  // to the signature page (the TorlkSig BOS page sits between them).
+  const ogg = concatBytes([plain.subarray(0, pages[1]!.offset), plain.subarray(pages[2]!.offset, sigEos.offset)]);
+  return { opus, ogg, signedLength: sigEos.offset, signature: sig.body, tagsPacket: concatBytes(parts), preSkip, lastGranule };
 }
 
-export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenClipOptions<S>): OpenedClip<S> {
-  const layout = readLayout(plain);
+export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenClipOptions<S>, scanned?: PageScan): OpenedClip<S> {
+  const layout = readLayout(plain, scanned);
   const tags = decodeClipTags(layout.tagsPacket, 'clip');
   const { sender: senderKey } = readVersionAndSender(tags);
   const sender = opts.contacts.find((c) => c.signingKey === senderKey);
@@ -90,8 +100,7 @@ export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenCl
   if (opts.expectChannel !== undefined && header.channel !== opts.expectChannel) {
     throw new ClipError('wrong-channel', `clip is for channel "${header.channel}", this radio is on "${opts.expectChannel}"`);
   }
-  const ogg = concatBytes(layout.opus.map(encodeOggPage));
-  return { header, ogg, sender };
+  return { header, ogg: layout.ogg, sender };
 }
 
 /**
