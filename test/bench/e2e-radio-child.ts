@@ -19,6 +19,7 @@ import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
 import { ReplayMicrophone } from './replay-microphone.js';
+import { onceApp } from './app-event.js';
 
 interface ChildConfig {
   dataDir: string;
@@ -70,28 +71,12 @@ async function online(): Promise<void> {
   }
 }
 
-function next<T>(event: 'recording' | 'delivered', match: (e: T) => boolean, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      app.off(event, on as never);
-      reject(new Error(`no ${event} within ${ms / 1000} s`));
-    }, ms);
-    const on = (e: T) => {
-      if (!match(e)) return;
-      clearTimeout(timer);
-      app.off(event, on as never);
-      resolve(e);
-    };
-    app.on(event, on as never);
-  });
-}
-
 /** One press of the replayed microphone: the same firmware path as a held button. */
 async function clip(): Promise<void> {
-  const recording = next<{ clipId: string }>('recording', () => true, 5000);
+  const recording = onceApp<{ clipId: string }>(app, 'recording', 'recording', 5000);
   button.press();
   const { clipId } = await recording;
-  const delivered = next<DeliveredInfo>('delivered', (e) => e.clipId === clipId, 30_000);
+  const delivered = onceApp<DeliveredInfo>(app, 'delivered', 'receipt', 30_000, (e) => e.clipId === clipId);
   await sleep(300);
   button.release();
   const info = await delivered;

@@ -39,6 +39,7 @@ import { nextSequence } from '../../firmware/clip/sequence-counter.js';
 import { recipientFor } from '../../firmware/transport/clip-transport.js';
 import { uploadClip } from '../../firmware/transport/sender.js';
 import { ReplayMicrophone } from './replay-microphone.js';
+import { onceApp } from './app-event.js';
 import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats } from './e2e-firmware-process.js';
 
 const TEN_SECONDS = 'Alice to Bob, radio check over Tor. One, two, three, four, five. The quick brown fox jumps over the lazy dog, over.';
@@ -99,22 +100,6 @@ async function midWordMs(s: Speech): Promise<number> {
   const from = Math.round((s.leadMs + s.speechMs / 2) / 20);
   for (let b = from; b < power.length; b++) if (power.slice(b - 14, b + 1).every((p) => p > loud)) return (b + 1) * 20;
   throw new Error('the speech has no 300 ms of unbroken talking after its midpoint');
-}
-
-function onceApp<T>(app: RadioApp, event: 'delivered' | 'sealed' | 'recording', what: string, ms: number, match: (e: T) => boolean = () => true): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      app.off(event, on as never);
-      reject(new Error(`no ${what} within ${ms / 1000} s`));
-    }, ms);
-    const on = (e: T) => {
-      if (!match(e)) return;
-      clearTimeout(timer);
-      app.off(event, on as never);
-      resolve(e);
-    };
-    app.on(event, on as never);
-  });
 }
 
 async function main(): Promise<void> {

@@ -3,8 +3,8 @@
 // hs/client/desc/id with a descriptor whose revision-counter each test chooses; the watch's timer is
 // a hand-run scheduler. The outer-layer parser is checked on its own. Real tor answering HSFETCH and
 // GETINFO, and a restarted service changing its counter, run in test/integration/tor-onion.test.ts.
+import { FakeControlEvents } from './fake-control-events.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventListener } from '../../firmware/tor/control-connection.js';
 import type { Reply } from '../../firmware/tor/control-reply-parser.js';
 import { ControlClosedError, ControlReplyError } from '../../firmware/tor/errors.js';
 import { OnionDescriptorError, parseOuterRevisionCounter } from '../../firmware/tor/hs-descriptor-outer.js';
@@ -36,13 +36,12 @@ const descriptor = (counter: string) =>
 /** How the fake tor answers one HSFETCH of an onion. */
 type Answer = { received: string } | { failed: string } | 'silent' | 'refuse';
 
-class FakeTor implements RefetchControl {
+class FakeTor extends FakeControlEvents implements RefetchControl {
   readonly commands: string[] = [];
   /** Scripted answers per service id, used in order; the last one repeats. */
   readonly answers = new Map<string, Answer[]>();
   /** The descriptor tor's client cache holds per service id (what GETINFO returns). */
   readonly cache = new Map<string, string>();
-  readonly #listeners = new Map<string, Set<EventListener>>();
   fetching = 0;
   maxFetching = 0;
   closed = false;
@@ -89,18 +88,9 @@ class FakeTor implements RefetchControl {
     return { code: 250, lines: [{ code: 250, sep: ' ', text: 'OK' }] };
   }
 
-  on(eventName: string, listener: EventListener): () => void {
-    let set = this.#listeners.get(eventName);
-    if (!set) this.#listeners.set(eventName, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
-  }
 
   async subscribe(): Promise<void> {}
 
-  emit(text: string): void {
-    for (const l of this.#listeners.get('HS_DESC') ?? []) l({ name: 'HS_DESC', text, lines: [{ code: 650, sep: ' ', text: `HS_DESC ${text}` }] });
-  }
 
   hsfetches(id?: string): string[] {
     return this.commands.filter((c) => c.startsWith('HSFETCH') && (id === undefined || c === `HSFETCH ${id}`));

@@ -3,9 +3,9 @@
 // connector's one immediate retry after a remedy (scripted loopback SOCKS replies); and the early end
 // of a connect whose rendezvous stalled after INTRODUCE_ACK (CIRC_MINOR events as tor 0.4.9 words them). Real tor taking
 // HSFETCH and answering HS_DESC RECEIVED runs in test/e2e/radio-pair.test.ts (TORLK_LOG=info shows it).
+import { FakeControlEvents } from './fake-control-events.js';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ControlEvent, EventListener } from '../../firmware/tor/control-connection.js';
 import type { Reply } from '../../firmware/tor/control-reply-parser.js';
 import { ControlClosedError, ControlReplyError } from '../../firmware/tor/errors.js';
 import { onionKeyFromSeed } from '../../firmware/tor/onion-key.js';
@@ -23,10 +23,9 @@ const socksTimeout = (id: string) => new SocksError('timeout', `${onion(id)}:80`
 /** How the fake tor answers an HSFETCH: the HS_DESC action it sends afterwards, or none. */
 type FetchAnswer = 'RECEIVED' | 'FAILED' | 'silent';
 
-class FakeControl implements RefetchControl {
+class FakeControl extends FakeControlEvents implements RefetchControl {
   readonly commands: string[] = [];
   readonly subscribed: string[] = [];
-  readonly #listeners = new Map<string, Set<EventListener>>();
   answer: FetchAnswer = 'RECEIVED';
   refuse: { code: number; text: string } | undefined;
 
@@ -45,21 +44,11 @@ class FakeControl implements RefetchControl {
     return { code: 250, lines: [{ code: 250, sep: ' ', text: 'OK' }] };
   }
 
-  on(eventName: string, listener: EventListener): () => void {
-    let set = this.#listeners.get(eventName);
-    if (!set) this.#listeners.set(eventName, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
-  }
 
   async subscribe(...eventNames: string[]): Promise<void> {
     this.subscribed.push(...eventNames);
   }
 
-  emit(text: string, name = 'HS_DESC'): void {
-    const event: ControlEvent = { name, text, lines: [{ code: 650, sep: ' ', text: `${name} ${text}` }] };
-    for (const l of this.#listeners.get(name) ?? []) l(event);
-  }
 
   get hsfetches(): string[] {
     return this.commands.filter((c) => c.startsWith('HSFETCH'));
