@@ -101,6 +101,21 @@ export function encodeOggPage(page: OggPage): Uint8Array {
 }
 
 /**
+ * How many bytes from `buf[offset]` on must be at hand before decodeOggPage can finish the page
+ * there: the whole page's length once its header and lacing are in, else what reading them needs.
+ * Lets a caller collecting a page from small pieces wait for all of it instead of retrying each.
+ */
+export function oggPageBytesNeeded(buf: Uint8Array, offset: number): number {
+  const available = buf.length - offset;
+  if (available < OGG_HEADER_BYTES) return OGG_HEADER_BYTES;
+  const segments = buf[offset + 26]!;
+  if (available < OGG_HEADER_BYTES + segments) return OGG_HEADER_BYTES + segments;
+  let length = OGG_HEADER_BYTES + segments;
+  for (let i = 0; i < segments; i++) length += buf[offset + OGG_HEADER_BYTES + i]!;
+  return length;
+}
+
+/**
  * Parses the page starting at `buf[offset]`. Returns null when `buf` ends before the page does
  * (call again with more bytes); throws OggFormatError as soon as the bytes present are wrong.
  * `streamOffset` is the position of `buf[0]` in the whole stream, for error messages.

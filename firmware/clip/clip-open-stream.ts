@@ -29,34 +29,17 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
   let nonce: Uint8Array | undefined;
   let frames: WireFrameDecoder | undefined;
   const plaintext: Uint8Array[] = [];
-  let plainLength = 0;
   const scan = new ClipPageScanner();
   let senderChecked = false;
-  let nextScanAt = 0;
 
   function addPlain(parts: Uint8Array[]): void {
     for (const p of parts) {
       plaintext.push(p);
-      plainLength += p.length;
       scan.push(p);
     }
-    early();
-  }
-
-  /**
-   * Refuse unknown senders (and unreadable versions) as soon as the tags are in. Rescans only when
-   * the plaintext has doubled, and not past 64 KiB (tags that big are not ours), so a peer sending
-   * tiny frames costs linear work; the full check at the end still decides everything.
-   */
-  function early(): void {
-    if (senderChecked) return;
-    const length = plainLength;
-    if (length === 0 || length < nextScanAt) return;
-    const joined = concatBytes(plaintext);
-    plaintext.length = 0;
-    plaintext.push(joined);
-    senderChecked = checkSenderEarly(joined, opts.contacts) || length > 64 * 1024;
-    nextScanAt = Math.max(512, length * 2);
+    // Refuse unknown senders (and unreadable versions) as soon as the tags are in; tags past 64 KiB
+    // are not ours, and the full check at the end still decides everything.
+    if (!senderChecked) senderChecked = checkSenderEarly(scan.pages, opts.contacts) || scan.end > 64 * 1024;
   }
 
   let resolve!: (v: OpenedStreamedClip<S>) => void;

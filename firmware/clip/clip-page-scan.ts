@@ -5,7 +5,7 @@
 // verifyClip meets the same bytes at the end and reports them, so a clip still gets one reason.
 import { concatBytes } from './age-file.js';
 import { decodeClipPage } from './clip-pages.js';
-import type { OggPage } from '../audio/ogg-page.js';
+import { oggPageBytesNeeded, type OggPage } from '../audio/ogg-page.js';
 
 export interface ScannedPage {
   readonly page: OggPage;
@@ -22,8 +22,11 @@ export interface PageScan {
 export class ClipPageScanner implements PageScan {
   readonly pages: ScannedPage[] = [];
   #end = 0;
-  /** Bytes after the last whole page (the start of a page still arriving). */
-  #pending: Uint8Array = new Uint8Array(0);
+  /** Bytes after the last whole page (the start of a page still arriving), in the pieces they came in. */
+  #pending: Uint8Array[] = [];
+  #pendingLength = 0;
+  /** Pending bytes the next page needs before decoding is worth a try: each piece is joined once a page, not once a piece, so a peer sending one-byte frames costs linear work. */
+  #need = 1;
   #stopped = false;
 
   get end(): number {
@@ -33,7 +36,10 @@ export class ClipPageScanner implements PageScan {
   /** The next plaintext bytes, in order. */
   push(bytes: Uint8Array): void {
     if (this.#stopped || bytes.length === 0) return;
-    const buf = this.#pending.length === 0 ? bytes : concatBytes([this.#pending, bytes]);
+    this.#pending.push(bytes);
+    this.#pendingLength += bytes.length;
+    if (this.#pendingLength < this.#need) return;
+    const buf = this.#pending.length === 1 ? this.#pending[0]! : concatBytes(this.#pending);
     let at = 0;
     for (;;) {
       let r;
@@ -49,6 +55,9 @@ export class ClipPageScanner implements PageScan {
       at += r.length;
     }
     // A copy: the decoded pages keep their own views of buf, the rest waits for more bytes.
-    this.#pending = buf.slice(at);
+    const rest = buf.slice(at);
+    this.#pending = rest.length > 0 ? [rest] : [];
+    this.#pendingLength = rest.length;
+    this.#need = oggPageBytesNeeded(rest, 0);
   }
 }

@@ -6,7 +6,7 @@ import { SIGNATURE_BYTES, SIGNATURE_STREAM_MAGIC, signedMessage, startClipDigest
 import { decodeClipTags, readClipHeader, readVersionAndSender } from './clip-tags.js';
 import type { ClipSender, OpenClipOptions, OpenedClip } from './clip-types.js';
 import { clipDurationMs, decodeClipPage } from './clip-pages.js';
-import { decodeOggPage, pageEndsPacket, type OggPage } from '../audio/ogg-page.js';
+import { pageEndsPacket, type OggPage } from '../audio/ogg-page.js';
 import type { PageScan, ScannedPage } from './clip-page-scan.js';
 import { isOpusHead, OPUS_HEAD_BYTES } from '../audio/opus-head.js';
 import { concatBytes } from './age-file.js';
@@ -106,24 +106,15 @@ export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenCl
 /**
  * Early check for the streaming opener: once the OpusTags packet has arrived, refuse a clip whose
  * version we can't read or whose sender is not a contact, without waiting for the whole upload.
- * Returns true when the check ran (and passed), false while the tags are still incomplete.
- * Structural problems are left to verifyClip at the end, so a clip gets one reason either way.
+ * `pages`: the clip's pages decoded so far (clip-page-scan.ts). Returns true when the check ran
+ * (and passed), false while the tags are still incomplete. Structural problems are left to
+ * verifyClip at the end, so a clip gets one reason either way.
  */
-export function checkSenderEarly(plain: Uint8Array, contacts: readonly ClipSender[]): boolean {
+export function checkSenderEarly(pages: readonly ScannedPage[], contacts: readonly ClipSender[]): boolean {
   const parts: Uint8Array[] = [];
-  let at = 0;
-  for (let index = 0; ; index++) {
-    let r;
-    try {
-      r = decodeOggPage(plain, at);
-    } catch {
-      return true; // malformed: verifyClip will say how
-    }
-    if (!r) return false;
-    at += r.length;
-    if (index < 2) continue; // OpusHead, TorlkSig BOS
-    parts.push(r.page.body);
-    if (!pageEndsPacket(r.page)) continue;
+  for (const { page } of pages.slice(2)) { // after OpusHead and the TorlkSig BOS page
+    parts.push(page.body);
+    if (!pageEndsPacket(page)) continue;
     let tags;
     try {
       tags = decodeClipTags(concatBytes(parts), 'clip');
@@ -134,4 +125,5 @@ export function checkSenderEarly(plain: Uint8Array, contacts: readonly ClipSende
     if (!contacts.some((c) => c.signingKey === sender)) throw new ClipError('unknown-sender', `clip signed by ${sender}, who is not among your contacts`);
     return true;
   }
+  return false;
 }

@@ -3,7 +3,7 @@
 // the whole plaintext alone, and the Ogg it returns must be the signed Opus pages' own bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeOggPage, encodeOggPage } from '../../firmware/audio/ogg-page.js';
+import { decodeOggPage, encodeOggPage, oggPageBytesNeeded } from '../../firmware/audio/ogg-page.js';
 import { concatBytes, decryptAgeFile } from '../../firmware/clip/age-file.js';
 import { ClipPageScanner } from '../../firmware/clip/clip-page-scan.js';
 import { verifyClip } from '../../firmware/clip/clip-verifier.js';
@@ -83,6 +83,17 @@ describe('ClipPageScanner with verifyClip', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('pieces one byte long give the same pages, each page joined once (oggPageBytesNeeded)', () => {
+    const bytewise = scanned(plain, Array.from({ length: plain.length }, (_, i) => i));
+    const whole = scanned(plain, []);
+    expect(bytewise.end).toBe(plain.length);
+    expect(bytewise.pages.map((p) => p.offset)).toEqual(whole.pages.map((p) => p.offset));
+    const first = decodeOggPage(plain, 0)!.length;
+    expect(oggPageBytesNeeded(plain.subarray(0, 10), 0)).toBe(27);
+    expect(oggPageBytesNeeded(plain.subarray(0, 27), 0)).toBe(27 + plain[26]!);
+    expect(oggPageBytesNeeded(plain, 0)).toBe(first);
   });
 
   it('a plaintext cut short leaves its last page pending, and verifyClip calls it truncated', () => {
