@@ -28,6 +28,7 @@ import { RadioAppError } from './app-errors.js';
 import { playStoredClip, UnplayableClipError } from './clip-playback.js';
 import { closeHardware, type HardwareSet } from './hardware-set.js';
 import { Talk } from './talk.js';
+import { collectWhenIdle } from './idle-gc.js';
 import { radioEventForTor, TorLink, type TorLinkOptions } from './tor-link.js';
 
 const log = createLog('app');
@@ -186,6 +187,9 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
     // A contact reachable again after tor refreshed its onion (their radio restarted): the other
     // clips queued for them go now instead of after the outbox's backoff.
     this.#cleanups.push(torLink.onContactReachable(() => outbox.kick()));
+    // Garbage of finished clips is collected when the radio goes idle (needs node's --expose-gc, as
+    // torlk.service gives; a no-op without it).
+    this.#cleanups.push(collectWhenIdle(this));
     // A contact with queued clips who published a new onion descriptor (their radio came back):
     // retry now rather than after a backoff grown to 30 min while they were off.
     this.#cleanups.push(torLink.watchPresence(() => [...new Set(outbox.pending().map((item) => item.recipient.host))], () => outbox.kick()));

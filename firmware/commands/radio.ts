@@ -13,7 +13,6 @@ import { resolveDataDir } from '../identity/data-dir.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { DemoView } from '../app/demo-view.js';
 import { closeHardware, deviceHardware, simHardware, type HardwareSet } from '../app/hardware-set.js';
-import { collectWhenIdle } from '../app/idle-gc.js';
 import { RadioApp } from '../app/radio-app.js';
 import { SystemdNotifier } from '../app/systemd-notify.js';
 
@@ -71,7 +70,6 @@ export async function run(argv: string[]): Promise<number> {
   let hardware: HardwareSet | undefined;
   let app: RadioApp | undefined;
   let view: DemoView | undefined;
-  let stopIdleGc: (() => void) | undefined;
   const notifier = SystemdNotifier.fromEnv();
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -90,8 +88,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     app = await RadioApp.start({ dataDir, configPath, hardware });
     hardware = undefined; // the app owns it now
-    // Garbage of finished clips is collected at idle (needs --expose-gc, as torlk.service gives).
-    stopIdleGc = collectWhenIdle(app);
     if (values.sim) {
       view = new DemoView(process.stdout);
       view.watch(app.config.device.name ?? 'radio', app, app.hardware.led as RecordingLed);
@@ -112,7 +108,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`torlk radio: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    stopIdleGc?.();
     view?.close();
     await app?.stop().catch((err: Error) => process.stderr.write(`torlk radio: while stopping: ${err.message}\n`));
     if (hardware) await closeHardware(hardware).catch(() => undefined);

@@ -12,7 +12,6 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
 import { clipPackets } from '../../firmware/app/clip-playback.js';
-import { collectWhenIdle } from '../../firmware/app/idle-gc.js';
 import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
 import { socksConnect } from '../../firmware/tor/socks5-client.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
@@ -46,8 +45,6 @@ const app = await RadioApp.start({
   hardware: { button, led: new RecordingLed(), microphone, speaker: createSimSpeaker({ outfile: config.speakerFile, rate: 16000 }) },
   tor: { extraConfig: config.torConfig },
 });
-// As `torlk radio` (firmware/commands/radio.ts) does on the device.
-collectWhenIdle(app);
 send({ t: 'ready', startMs: app.startMs, onion: app.onion });
 app.torReady.then(
   () => send({ t: 'published', torPid: app.torLink.tor?.pid }),
