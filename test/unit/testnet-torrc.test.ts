@@ -36,7 +36,8 @@ describe('torrc', () => {
     expect(relay).toContain('AssumeReachable 1');
     expect(relay).toContain('ExitRelay 0');
     expect(authority).toEqual(expect.arrayContaining(['V3AuthVotingInterval 20', 'V3AuthVoteDelay 4', 'V3AuthDistDelay 4', 'TestingV3AuthInitialVotingInterval 10', 'TestingV3AuthInitialVoteDelay 2', 'TestingV3AuthInitialDistDelay 2']));
-    expect(relay!.some((l) => /^(V3AuthVot|V3AuthDist|TestingV3Auth|AuthoritativeDirectory)/.test(l))).toBe(false);
+    expect(authority).toContain('ConsensusParams KISTSchedRunInterval=3');
+    expect(relay!.some((l) => /^(V3AuthVot|V3AuthDist|TestingV3Auth|AuthoritativeDirectory|ConsensusParams)/.test(l))).toBe(false);
     expect(client!.some((l) => l.startsWith('ORPort') || l.startsWith('AssumeReachable'))).toBe(false);
   });
 
