@@ -95,6 +95,9 @@ export class Talk {
         this.#wireBytes += r.value.length;
         session.write(r.value);
       }
+      // The last frame just went out: end the bodies with it (one TCP write) rather than after the
+      // stored copy is assembled.
+      session.finish();
     })();
     pump.catch(() => undefined);
     const writer = sealer.writable.getWriter();

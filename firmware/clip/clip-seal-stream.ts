@@ -79,6 +79,8 @@ export function createClipSealStream(opts: ClipSealStreamOptions): ClipSealStrea
         plaintext.push(tail);
         await emit(tail, true);
         out.close();
+        // The stored copy can wait a turn of the event loop; the last frame is on its way first.
+        await new Promise<void>((r) => setImmediate(r));
         const { header: ageHeader, fileKey } = await ready;
         resolveSealed({ header, stored: assembleAgeFile(ageHeader, fileKey, concatBytes(plaintext), nonce) });
       } catch (err) {

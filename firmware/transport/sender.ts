@@ -1,10 +1,10 @@
 // Uploads one sealed clip to one recipient: POST /v1/clip over a socket from the injected connector
 // (SOCKS5 through the radio's tor in production, plain loopback TCP in protocol tests), then checks
 // the signed receipt against the recipient's card. The body is either the whole sealed clip (outbox
-// retries) or a stream still being produced (the press-to-release path), sent with chunked encoding.
+// retries) or a live body still being produced (the press-to-release path), sent with chunked
+// encoding and written to the socket in the same turn of the event loop as it is produced.
 import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
 import { createLog } from '../log.js';
 import { verifyReceipt, ReceiptError, sha256Hex, type Receipt } from './receipt.js';
 import { CLIP_PATH } from './receiver.js';
@@ -56,11 +56,28 @@ export interface Delivered {
   readonly bytesSent: number;
 }
 
+/** Where a live body's bytes go once the request is open (uploadClip gives it to LiveBody.connect). */
+export interface BodySink {
+  write(chunk: Uint8Array): void;
+  /** The last byte was written: finish the request and wait for the receipt. */
+  end(): void;
+  /** The body cannot be completed (the recording failed): the request is cut, nothing is stored. */
+  fail(err: Error): void;
+}
+
+/** A body still being produced (StreamingUpload): bytes are pushed, not pulled, so none waits. */
+export interface LiveBody {
+  /** Called once, when the request is open; bytes produced before are handed over at once. */
+  connect(sink: BodySink): void;
+  /** The receiver answered early or the stream broke: later bytes are dropped. */
+  cancel(): void;
+}
+
 export interface UploadOptions {
   readonly connector: Connector;
   readonly recipient: Recipient;
-  /** The whole sealed clip, or its bytes as they are produced. */
-  readonly body: Uint8Array | ReadableStream<Uint8Array>;
+  /** The whole sealed clip, or a live body whose bytes arrive as they are produced. */
+  readonly body: Uint8Array | LiveBody;
   /** Checked against the receipt when known; otherwise the receipt must match the bytes' SHA-256. */
   readonly clipId?: string;
   /** Gives up on a silent peer: no response this long after the body ended. */
@@ -122,10 +139,10 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
       },
     });
     let responseTimer: NodeJS.Timeout | undefined;
-    let source: Readable | undefined;
+    const live = whole ? undefined : (body as LiveBody);
     const fail = (err: unknown) => {
       clearTimeout(responseTimer);
-      source?.destroy();
+      live?.cancel();
       req.destroy();
       socket.destroy();
       reject(err);
@@ -136,7 +153,7 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
         (text) => {
           clearTimeout(responseTimer);
           // An early refusal (413, 415...) arrives while we may still be streaming: stop producing.
-          source?.destroy();
+          live?.cancel();
           resolve({ status: res.statusCode ?? 0, text, duplicate: res.headers['torlk-duplicate'] === '1' });
           socket.destroy();
         },
@@ -150,12 +167,11 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
       bytesSent = whole.length;
       req.end(whole, armResponseTimer);
     } else {
-      const stream = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
-      source = stream;
       // One TCP write per burst. Tor's KIST scheduler sends a cell that comes in less than a run
-      // interval (10 ms) after its last run only at its next run, at every hop: the release burst
-      // (last page, signature frame, chunked terminator) written as three writes reached the peer
-      // 5-8 ms later than the same bytes as one. Corked until the event loop's next check phase.
+      // interval after its last run only at its next run, at every hop: the release burst (last
+      // page, signature frame, chunked terminator) written as three writes reached the peer 5-8 ms
+      // later than the same bytes as one. Corked until the event loop's next check phase, or until
+      // the body ends (http's end() uncorks the socket fully): the end is what the peer waits for.
       let corked = false;
       const burst = () => {
         if (corked) return;
@@ -163,22 +179,23 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
         socket.cork();
         setImmediate(() => {
           corked = false;
-          socket.uncork();
+          if (socket.writableCorked > 0) socket.uncork();
         });
       };
-      stream.on('data', (c: Uint8Array) => {
-        bytesSent += c.length;
-        // Each chunk goes out now (this turn of the event loop): the point of streaming is that it
-        // is on the wire before release.
-        burst();
-        if (!req.write(c)) stream.pause();
+      live!.connect({
+        write: (c) => {
+          bytesSent += c.length;
+          burst();
+          // The writable buffers whatever tor has not taken yet: a microphone cannot be paused,
+          // and the receiver's size cap bounds a clip.
+          req.write(c);
+        },
+        end: () => {
+          burst();
+          req.end(armResponseTimer);
+        },
+        fail,
       });
-      req.on('drain', () => stream.resume());
-      stream.on('end', () => {
-        burst();
-        req.end(armResponseTimer);
-      });
-      stream.on('error', fail);
     }
   });
 

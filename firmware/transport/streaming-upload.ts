@@ -5,7 +5,7 @@
 // (persisted at release, see Outbox.enqueue's `hold`), which retries it: nothing is lost and the
 // receiver's dedupe makes sure nothing plays twice.
 import { createLog } from '../log.js';
-import { uploadClip, type Connector, type Delivered, type Recipient } from './sender.js';
+import { uploadClip, type BodySink, type Connector, type Delivered, type LiveBody, type Recipient } from './sender.js';
 
 const log = createLog('streaming-upload');
 
@@ -17,24 +17,18 @@ export interface StreamingUploadOptions {
   readonly responseTimeoutMs?: number;
 }
 
-export class StreamingUpload {
+export class StreamingUpload implements LiveBody {
   /** Settles once: the verified delivery, or a DeliveryError. Never rejects unobserved. */
   readonly result: Promise<Delivered>;
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
-  private closed = false;
+  // Until the request is open: what the microphone produced, and how the body ended.
+  #queued: Uint8Array[] = [];
+  #ending: { end: true } | { fail: Error } | undefined;
+  #sink: BodySink | undefined;
+  /** No more bytes are taken: ended, aborted, or the sender gave up. */
+  #closed = false;
 
   private constructor(options: StreamingUploadOptions) {
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
-      },
-      // The sender cancels the body when the receiver answers early (a refusal) or the stream dies:
-      // later writes from the microphone are then dropped instead of throwing into the radio.
-      cancel: () => {
-        this.closed = true;
-      },
-    });
-    this.result = uploadClip({ ...options, body });
+    this.result = uploadClip({ ...options, body: this });
     this.result.catch((err: unknown) => log.info('streaming upload failed', { to: options.recipient.name, err }));
   }
 
@@ -45,24 +39,45 @@ export class StreamingUpload {
 
   /** Sends the next sealed bytes (wire stream pages). Ignored after end() or abort(). */
   write(chunk: Uint8Array): void {
-    if (this.closed) return;
-    this.controller.enqueue(chunk);
+    if (this.#closed) return;
+    if (this.#sink) this.#sink.write(chunk);
+    else this.#queued.push(chunk);
   }
 
   /** The clip is complete: finish the body and wait for the receipt via `result`. */
   end(): Promise<Delivered> {
-    if (!this.closed) {
-      this.closed = true;
-      this.controller.close();
+    if (!this.#closed) {
+      this.#closed = true;
+      if (this.#sink) this.#sink.end();
+      else this.#ending = { end: true };
     }
     return this.result;
   }
 
   /** Cancels (recording failed, radio shutting down): the receiver sees a cut body and stores nothing. */
   abort(reason: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.controller.error(reason);
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sink) this.#sink.fail(reason);
+    else this.#ending = { fail: reason };
+  }
+
+  /** LiveBody: the request is open (called by uploadClip). */
+  connect(sink: BodySink): void {
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const chunk of queued) sink.write(chunk);
+    const ending = this.#ending;
+    if (ending && 'fail' in ending) return sink.fail(ending.fail);
+    if (ending) return sink.end();
+    if (!this.#closed) this.#sink = sink;
+  }
+
+  /** LiveBody: the receiver answered early or the stream broke; later writes are dropped. */
+  cancel(): void {
+    this.#closed = true;
+    this.#sink = undefined;
+    this.#queued = [];
   }
 }
 

@@ -54,6 +54,15 @@ export class TalkSession {
   }
 
   /**
+   * The wire stream is complete (its last frame was written): end the live bodies now, in the same
+   * turn as that frame, so the receiver can verify while this radio still assembles and persists
+   * the clip. release() follows with the stored copy. Idempotent.
+   */
+  finish(): void {
+    for (const u of this.uploads) u.end().catch(() => undefined);
+  }
+
+  /**
    * Call at release with the complete clip as a standard age file (ClipSealStream.sealed.stored).
    * Resolves once it is persisted (throws DiskFullError if it cannot be); `outcomes` then tells,
    * per recipient, whether the live stream delivered it or the outbox took over.
@@ -62,8 +71,8 @@ export class TalkSession {
     if (this.released) throw new Error('TalkSession.release called twice');
     this.released = true;
     const { outbox, recipients, clipId } = this.opts;
-    // Finish the live bodies first: the fsync'd outbox write (5-30 ms on an SD card) then runs in
-    // parallel with the last bytes' trip instead of in front of it.
+    // The live bodies are finished first (if finish() was not called already): the fsync'd outbox
+    // write (5-30 ms on an SD card) then runs in parallel with the last bytes' trip, not in front.
     const ends = this.uploads.map((u) => u.end());
     for (const e of ends) e.catch(() => undefined);
     await outbox.enqueue({ clipId, sealed: stored }, recipients, { hold: true });

@@ -134,6 +134,34 @@ describe('StreamingUpload', () => {
     expect(Buffer.from(await rx.inbox.read(rx.inbox.get(header.clipId)!)).equals(Buffer.from(sealed))).toBe(true);
   });
 
+  it('sends the release burst (last frames and the chunked terminator) as one TCP write', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    let socket!: Socket;
+    const capture: Connector = async (h, p) => (socket = await direct(h, p));
+    const upload = StreamingUpload.start({ connector: capture, recipient: rx.recipient, clipId: header.clipId });
+    const cut = sealed.length - 300;
+    upload.write(sealed.subarray(0, cut));
+    while (!socket || socket.bytesWritten < cut) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    // Count the socket's writes to the kernel from here on (net.Socket's own _write/_writev).
+    const writes: number[] = [];
+    const spied = socket as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    for (const name of ['_write', '_writev'] as const) {
+      const original = spied[name]!.bind(socket);
+      spied[name] = (...args: unknown[]) => {
+        writes.push(name === '_writev' ? (args[0] as unknown[]).length : 1);
+        return original(...args);
+      };
+    }
+    // Release: the last page's frame, the signature frame, then the end, in one turn.
+    upload.write(sealed.subarray(cut, cut + 200));
+    upload.write(sealed.subarray(cut + 200));
+    const delivered = upload.end();
+    expect(writes).toHaveLength(1); // already written, before this turn ends
+    expect(writes[0]).toBeGreaterThanOrEqual(3); // chunk framing, both frames and the terminator together
+    expect(await delivered).toMatchObject({ duplicate: false, bytesSent: sealed.length });
+  });
+
   it('pumpInto streams a ReadableStream (the sealer\'s wire output) and resolves with the receipt', async () => {
     const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
     const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: header.clipId });

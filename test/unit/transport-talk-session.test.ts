@@ -127,6 +127,21 @@ describe('TalkSession', () => {
     await restarted.stop();
   });
 
+  it('finish() ends the live bodies at once: the receivers store the clip before release() persists it', async () => {
+    const clipId = randomBytes(16).toString('hex');
+    const { session, stored, outbox } = await talk(join(root, 'a5'), clipId);
+    const stored$ = (rx: ClipReceiver) => new Promise<void>((r) => rx.inbox.on('clip', (e) => e.clipId === clipId && r()));
+    const both = Promise.all([stored$(bobRx), stored$(carolRx)]);
+    session.finish();
+    session.finish(); // idempotent
+    await both;
+    expect(outbox.pending()).toEqual([]); // nothing was handed to the outbox yet
+    const { outcomes } = await session.release(stored);
+    expect((await outcomes).map((o) => `${o.recipient.name}:${o.via}`)).toEqual(['bob:streamed', 'carol:streamed']);
+    expect(outbox.pending()).toEqual([]);
+    await outbox.stop();
+  });
+
   it('abort() before release sends nothing that is stored', async () => {
     const clipId = randomBytes(16).toString('hex');
     const { session, outbox } = await talk(join(root, 'a4'), clipId);
