@@ -4,7 +4,8 @@
 // The signature rides in a second logical Ogg stream ("TorlkSig"): its BOS page sits right after
 // the OpusHead page, its EOS page (the last page of the file) carries the 64-byte signature.
 // opusinfo lists it as "type unknown" without a warning; players skip it (docs/clip-format.md).
-import { createHash, createPublicKey, verify, type Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { verifyEd25519 } from '../identity/ed25519-verify.js';
 
 export const SIGNATURE_STREAM_MAGIC = new TextEncoder().encode('TorlkSig\x01');
 export const SIGNATURE_BYTES = 64;
@@ -25,13 +26,7 @@ export function signedMessage(digest: Hash): Uint8Array {
 
 /** Verifies with a base64url raw Ed25519 public key; false on any malformed key or signature. */
 export function verifyClipSignature(signingKey: string, message: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES) return false;
-  try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: signingKey }, format: 'jwk' });
-    return verify(null, message, key, signature);
-  } catch {
-    return false;
-  }
+  return signature.length === SIGNATURE_BYTES && verifyEd25519(signingKey, message, signature);
 }
 
 export function base64url(bytes: Uint8Array): string {

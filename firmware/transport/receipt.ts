@@ -7,12 +7,12 @@
 //   {"receipt":"<canonical JSON string>","sig":"<base64 Ed25519 signature>"}
 // The signature covers the UTF-8 bytes of "torlk-receipt-v1\n" followed by the receipt string, so
 // it cannot be confused with any other signature the same key makes.
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import { verifyEd25519 } from '../identity/ed25519-verify.js';
 
 const DOMAIN = 'torlk-receipt-v1\n';
 // DER prefixes that wrap a raw 32-byte Ed25519 seed / public key (RFC 8410), so node:crypto can use them.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export interface Receipt {
   readonly v: 1;
@@ -53,11 +53,6 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function publicKeyObject(raw: Uint8Array): KeyObject {
-  if (raw.length !== 32) throw new TypeError(`Ed25519 public key must be 32 bytes, got ${raw.length}`);
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-}
-
 /** A ReceiptSigner over a raw 32-byte Ed25519 seed (the form age-style key files and tests hold). */
 export function ed25519Signer(seed: Uint8Array): ReceiptSigner {
   if (seed.length !== 32) throw new TypeError(`Ed25519 seed must be 32 bytes, got ${seed.length}`);
@@ -86,13 +81,8 @@ export function verifyReceipt(
   if (typeof s !== 'object' || s === null || typeof s.receipt !== 'string' || typeof s.sig !== 'string') {
     throw new ReceiptError('malformed', 'expected {"receipt": string, "sig": string}');
   }
-  const sig = Buffer.from(s.sig, 'base64');
-  let ok = false;
-  try {
-    ok = sig.length === 64 && verify(null, Buffer.from(DOMAIN + s.receipt, 'utf8'), publicKeyObject(expect.signingKey), sig);
-  } catch {
-    ok = false;
-  }
+  const signer = Buffer.from(expect.signingKey).toString('base64url');
+  const ok = verifyEd25519(signer, Buffer.from(DOMAIN + s.receipt, 'utf8'), Buffer.from(s.sig, 'base64'));
   if (!ok) throw new ReceiptError('bad-signature', 'signature does not verify with the recipient\'s signing key');
   let r: Receipt;
   try {
@@ -103,7 +93,7 @@ export function verifyReceipt(
   if (r?.v !== 1 || typeof r.clip !== 'string' || typeof r.sha256 !== 'string' || typeof r.at !== 'number' || typeof r.by !== 'string') {
     throw new ReceiptError('malformed', 'receipt fields missing or of the wrong type');
   }
-  if (r.by !== Buffer.from(expect.signingKey).toString('base64url')) {
+  if (r.by !== signer) {
     throw new ReceiptError('wrong-signer', 'receipt names a different receiver key');
   }
   if (expect.clipId !== undefined ? r.clip !== expect.clipId : expect.sha256 !== undefined && r.sha256 !== expect.sha256) {
