@@ -157,6 +157,7 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
     } catch (err) {
       await torLink?.stop().catch(() => undefined);
       await receiver.close().catch(() => undefined);
+      await receiver.inbox.close().catch(() => undefined);
       throw err;
     }
   }
@@ -380,6 +381,7 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
       const steps = [
         () => this.outbox.stop(),
         () => this.receiver.close(),
+        () => this.receiver.inbox.close(),
         () => this.torLink.stop(),
         () => closeHardware(this.hardware),
       ];

@@ -31,7 +31,8 @@ export class AtomicWriteError extends Error {
   }
 }
 
-function isNoSpace(err: unknown): boolean {
+/** ENOSPC or EDQUOT: the disk or the user's quota is full. */
+export function isNoSpace(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
 }

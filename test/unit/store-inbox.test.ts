@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Inbox, inboxKey } from '../../firmware/store/inbox.js';
+import { Inbox, inboxKey, JOURNAL_FILE } from '../../firmware/store/inbox.js';
 import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.js';
 import { signReceipt } from '../../firmware/transport/receipt.js';
 import type { InboundClip } from '../../firmware/transport/clip-opener.js';
@@ -77,6 +77,7 @@ describe('Inbox', () => {
     const dir = freshDir();
     const inbox = await Inbox.open({ dir });
     const a = await add(inbox);
+    expect(await inbox.flush()).toBe(true); // the clip's own file is written just after add() returns
     const file = join(dir, `${inboxKey(a.clipId)}.clip`);
     const raw = await fsp.readFile(file);
     expect(raw.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
@@ -92,12 +93,14 @@ describe('Inbox', () => {
     const dir = freshDir();
     const inbox = await Inbox.open({ dir });
     const a = await add(inbox);
+    await inbox.flush();
     await writeFile(join(dir, '.tmp-x.clip.abc'), 'partial');
     await writeFile(join(dir, `${'e'.repeat(32)}.clip`), 'orphan: crash between clip and record');
     await writeFile(join(dir, `${'d'.repeat(32)}.json`), JSON.stringify({ clipId: 'x', senderKey: 'k', sequence: 1, createdAt: Date.now() }));
     const reopened = await Inbox.open({ dir });
     expect(reopened.entries().map((e) => e.clipId)).toEqual([a.clipId]);
-    expect((await readdir(dir)).sort()).toEqual([`${inboxKey(a.clipId)}.clip`, `${inboxKey(a.clipId)}.json`]);
+    expect((await readdir(dir)).sort()).toEqual([`${inboxKey(a.clipId)}.clip`, `${inboxKey(a.clipId)}.json`, JOURNAL_FILE]);
+    expect((await fsp.stat(join(dir, JOURNAL_FILE))).size).toBe(0);
   });
 
   it('prunes the audio of old played clips but keeps their records for dedupe', async () => {
@@ -135,19 +138,28 @@ describe('Inbox', () => {
 
   it('throws DiskFullError on a full disk and keeps nothing', async () => {
     const dir = freshDir();
-    let writes = 0;
     const fs: AtomicFs = {
       ...fsp,
-      // The clip fits, the record does not: the clip must be removed again.
+      // The journal append gets 1000 bytes onto the disk, then the disk is full: those must be cut off again.
       open: (async (...args: Parameters<typeof fsp.open>) => {
-        if (String(args[0]).includes('.tmp-') && ++writes === 2) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
-        return fsp.open(...args);
+        const handle = await fsp.open(...args);
+        if (!String(args[0]).endsWith(JOURNAL_FILE)) return handle;
+        let calls = 0;
+        const write = handle.write.bind(handle) as (b: Uint8Array, o: number, l: number) => Promise<{ bytesWritten: number }>;
+        return Object.assign(handle, {
+          write: async (b: Uint8Array, o: number, l: number) => {
+            if (++calls === 1) return write(b, o, Math.min(l, 1000));
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          },
+        });
       }) as typeof fsp.open,
     };
     const inbox = await Inbox.open({ dir, fs });
     const r = await received();
     await expect(inbox.add(r.clip, r.sealed, signReceipt(bob.signing, r.clip.clipId, r.sealed, 0))).rejects.toBeInstanceOf(DiskFullError);
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(dir)).toEqual([JOURNAL_FILE]);
+    expect((await fsp.stat(join(dir, JOURNAL_FILE))).size).toBe(0);
     expect(inbox.next()).toBeUndefined();
+    expect(inbox.get(r.clip.clipId)).toBeUndefined();
   });
 });

@@ -1,0 +1,511 @@
+// The inbox's write-ahead journal: its file format (round trip, torn tails, flipped bytes), its
+// failure handling (a full disk, a failing disk), and the inbox around it: a clip is durable once
+// add() returns (SIGKILL before its own files exist loses nothing), replays are idempotent, and a
+// full disk during the background write-out loses nothing either.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { Inbox, inboxKey, JOURNAL_FILE } from '../../firmware/store/inbox.js';
+import { encodeJournalEntry, InboxJournal, InboxJournalError, JOURNAL_MAGIC, parseJournal, type JournalFs } from '../../firmware/store/inbox-journal.js';
+import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.js';
+import { setLogLevel, setLogSink, type LogLevel } from '../../firmware/log.js';
+import { signReceipt, type SignedReceipt } from '../../firmware/transport/receipt.js';
+import type { InboundClip } from '../../firmware/transport/clip-opener.js';
+import { makeOgg, makeParty, seal, type Party } from './transport-fixtures.js';
+
+let root: string;
+let alice: Party, bob: Party;
+let ogg: Uint8Array;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'torlk-inbox-journal-'));
+  [alice, bob] = (await Promise.all(['alice', 'bob'].map(makeParty))) as [Party, Party];
+  ogg = await makeOgg(1);
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+let n = 0;
+const freshDir = () => join(root, `d${n++}`);
+
+async function received(): Promise<{ clip: InboundClip; sealed: Uint8Array; receipt: SignedReceipt }> {
+  const createdAt = Date.now();
+  const { sealed, header } = await seal({ from: alice, to: [bob], ogg, createdAt });
+  const clip: InboundClip = { clipId: header.clipId, senderKey: header.sender, senderName: 'alice', channel: header.channel, sequence: header.sequence, createdAt, durationMs: header.durationMs };
+  return { clip, sealed, receipt: signReceipt(bob.signing, clip.clipId, sealed, Date.now()) };
+}
+
+/** Log lines at `level` and above while `run` runs. */
+async function captureLog<T>(level: LogLevel, run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+  const lines: Record<string, unknown>[] = [];
+  const previous = setLogSink((line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+  setLogLevel(level);
+  try {
+    return { result: await run(), lines };
+  } finally {
+    setLogSink(previous);
+    setLogLevel((process.env.TORLK_LOG as LogLevel | undefined) ?? 'warn');
+  }
+}
+
+function ageDecrypt(dir: string, file: string): Buffer {
+  const idFile = join(dir, '..', `${n++}.key`);
+  execFileSync('sh', ['-c', 'umask 077 && cat > "$0"', idFile], { input: bob.ageIdentity + '\n' });
+  return execFileSync('age', ['-d', '-i', idFile, file]);
+}
+
+const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+
+type Write = (b: Uint8Array, o: number, l: number) => Promise<{ bytesWritten: number }>;
+/** An fs whose journal handles' calls go through `faults` (each may fail or pass to the real call). */
+function journalFaults(faults: { write?: (real: Write, b: Uint8Array, o: number, l: number) => Promise<{ bytesWritten: number }>; datasync?: (real: () => Promise<void>) => Promise<void>; truncate?: (real: (len: number) => Promise<void>, len: number) => Promise<void> }, base: AtomicFs = { ...fsp }): AtomicFs {
+  return {
+    ...base,
+    open: (async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await base.open(...args);
+      if (!String(args[0]).endsWith(JOURNAL_FILE)) return handle;
+      const real = { write: handle.write.bind(handle) as Write, datasync: handle.datasync.bind(handle), truncate: handle.truncate.bind(handle) };
+      return Object.assign(handle, {
+        write: (b: Uint8Array, o: number, l: number) => (faults.write ? faults.write(real.write, b, o, l) : real.write(b, o, l)),
+        datasync: () => (faults.datasync ? faults.datasync(real.datasync) : real.datasync()),
+        truncate: (len: number) => (faults.truncate ? faults.truncate(real.truncate, len) : real.truncate(len)),
+      });
+    }) as typeof fsp.open,
+  };
+}
+
+describe('journal format', () => {
+  const entries = [
+    { record: { clipId: 'a'.repeat(32), senderName: 'Zoë ✓', n: 1 }, sealed: new Uint8Array(randomBytes(300)) },
+    { record: { clipId: 'b'.repeat(32), nested: { x: [1, 2] } }, sealed: new Uint8Array(0) },
+    { record: { clipId: 'c'.repeat(32) }, sealed: new Uint8Array(randomBytes(200)) },
+  ];
+  const encoded = entries.map((e) => encodeJournalEntry(e.record, e.sealed));
+  const file = Buffer.concat(encoded);
+  const lastStart = encoded[0]!.length + encoded[1]!.length;
+
+  it('lays an entry out as documented and round-trips every entry', () => {
+    const e = encoded[0]!;
+    const json = Buffer.from(JSON.stringify(entries[0]!.record), 'utf8');
+    expect([...e.subarray(0, 4)]).toEqual([...JOURNAL_MAGIC]);
+    expect(e.readUInt32BE(4)).toBe(json.length);
+    expect(e.readUInt32BE(8)).toBe(300);
+    expect(e.subarray(12, 12 + json.length).equals(json)).toBe(true);
+    expect(e.subarray(12 + json.length, 12 + json.length + 300).equals(Buffer.from(entries[0]!.sealed))).toBe(true);
+    expect(e.subarray(-32).equals(createHash('sha256').update(e.subarray(0, -32)).digest())).toBe(true);
+    expect(e.length).toBe(12 + json.length + 300 + 32);
+
+    const parsed = parseJournal(file);
+    expect(parsed.entries).toEqual(entries);
+    expect(parsed.validBytes).toBe(file.length);
+    expect(parsed.tornBytes).toBe(0);
+    expect(parseJournal(new Uint8Array(0))).toEqual({ entries: [], validBytes: 0, tornBytes: 0 });
+  });
+
+  it('drops a torn last entry cut at every offset, keeping all earlier ones', () => {
+    for (let cut = lastStart; cut < file.length; cut++) {
+      const parsed = parseJournal(file.subarray(0, cut));
+      expect(parsed.entries).toEqual(entries.slice(0, 2));
+      expect(parsed.validBytes).toBe(lastStart);
+      expect(parsed.tornBytes).toBe(cut - lastStart);
+    }
+  });
+
+  it('cuts a torn tail off the file at open, at every offset of the last entry', async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    const path = join(dir, JOURNAL_FILE);
+    for (let cut = lastStart + 1; cut < file.length; cut++) {
+      await writeFile(path, file.subarray(0, cut));
+      const journal = await InboxJournal.open(path);
+      expect(journal.recovered).toEqual(entries.slice(0, 2));
+      expect(journal.size).toBe(lastStart);
+      await journal.close();
+      expect((await stat(path)).size).toBe(lastStart);
+    }
+  });
+
+  it('drops an entry with a flipped byte (and what follows it), keeping the earlier ones', () => {
+    for (let at = encoded[0]!.length; at < lastStart; at++) {
+      const bad = Buffer.from(file);
+      bad[at]! ^= 0x01;
+      const parsed = parseJournal(bad);
+      expect(parsed.entries).toEqual(entries.slice(0, 1));
+      expect(parsed.validBytes).toBe(encoded[0]!.length);
+    }
+    for (let at = lastStart; at < file.length; at += 7) {
+      const bad = Buffer.from(file);
+      bad[at]! ^= 0x80;
+      expect(parseJournal(bad).entries).toEqual(entries.slice(0, 2));
+    }
+  });
+});
+
+describe('InboxJournal appends', () => {
+  const sealed = new Uint8Array(randomBytes(5000));
+
+  it('serialises concurrent appends, creates the file 0600, and empties it on clear', async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    const path = join(dir, JOURNAL_FILE);
+    const journal = await InboxJournal.open(path);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => journal.append({ i }, sealed.subarray(0, 100 * i))));
+    const parsed = parseJournal(await readFile(path));
+    expect(parsed.entries.map((e) => e.record)).toEqual(Array.from({ length: 20 }, (_, i) => ({ i })));
+    expect(parsed.entries.map((e) => e.sealed.length)).toEqual(Array.from({ length: 20 }, (_, i) => 100 * i));
+    expect(parsed.tornBytes).toBe(0);
+    expect(journal.size).toBe(parsed.validBytes);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    await journal.clear();
+    expect((await stat(path)).size).toBe(0);
+    await journal.append({ after: true }, sealed);
+    expect(parseJournal(await readFile(path)).entries.map((e) => e.record)).toEqual([{ after: true }]);
+    await journal.close();
+    await expect(journal.append({}, sealed)).rejects.toMatchObject({ name: 'InboxJournalError', operation: 'closed' });
+  });
+
+  it('a full disk mid-append: DiskFullError, the partial entry cut off, and the next append works once space is back', async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    const path = join(dir, JOURNAL_FILE);
+    let full = false;
+    const fs = journalFaults({
+      write: async (real, b, o, l) => {
+        if (!full) return real(b, o, l);
+        if (o === 0) return real(b, o, 1000); // part of the entry reaches the file first
+        throw enospc();
+      },
+    });
+    const journal = await InboxJournal.open(path, fs);
+    await journal.append({ first: 1 }, sealed);
+    const before = (await stat(path)).size;
+    full = true;
+    const err = await journal.append({ second: 2 }, sealed).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DiskFullError);
+    expect((err as DiskFullError).path).toBe(path);
+    expect((await stat(path)).size).toBe(before);
+    expect(parseJournal(await readFile(path))).toMatchObject({ tornBytes: 0, entries: [{ record: { first: 1 } }] });
+    full = false;
+    await journal.append({ third: 3 }, sealed);
+    expect(parseJournal(await readFile(path)).entries.map((e) => e.record)).toEqual([{ first: 1 }, { third: 3 }]);
+    await journal.close();
+  });
+
+  it('a failed fdatasync (not a full disk): typed error with the path and step, entry cut off', async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    const path = join(dir, JOURNAL_FILE);
+    let fail = true;
+    const journal = await InboxJournal.open(path, journalFaults({
+      datasync: async (real) => {
+        if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+        return real();
+      },
+    }));
+    const err = await journal.append({ x: 1 }, sealed).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InboxJournalError);
+    expect(err).toMatchObject({ path, operation: 'datasync' });
+    expect((err as Error).message).toMatch(/journal.*datasync failed.*EIO/);
+    expect((await stat(path)).size).toBe(0);
+    fail = false;
+    await journal.append({ y: 2 }, sealed);
+    expect(parseJournal(await readFile(path)).entries.map((e) => e.record)).toEqual([{ y: 2 }]);
+    await journal.close();
+  });
+
+  it('when even the cut-back fails, refuses every later append with that error until reopened', async () => {
+    const dir = freshDir();
+    await fsp.mkdir(dir);
+    const path = join(dir, JOURNAL_FILE);
+    let broken = true;
+    const journal = await InboxJournal.open(path, journalFaults({
+      write: async (real, b, o, l) => (broken && o > 0 ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : real(b, o, broken ? Math.min(l, 100) : l)),
+      truncate: async (real, len) => (broken ? Promise.reject(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' })) : real(len)),
+    }));
+    const first = await journal.append({ a: 1 }, sealed).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(InboxJournalError);
+    expect(first).toMatchObject({ operation: 'truncate' });
+    expect((first as Error).message).toMatch(/EROFS/);
+    broken = false; // the disk recovers, but this journal may end in a partial entry: still refused
+    expect(await journal.append({ b: 2 }, sealed).catch((e: unknown) => e)).toBe(first);
+    await journal.close();
+    // A restart reads the partial entry as a torn tail and cuts it off.
+    const reopened = await InboxJournal.open(path);
+    expect(reopened.recovered).toEqual([]);
+    expect((await stat(path)).size).toBe(0);
+    await reopened.append({ c: 3 }, sealed);
+    expect(parseJournal(await readFile(path)).entries.map((e) => e.record)).toEqual([{ c: 3 }]);
+    await reopened.close();
+  });
+
+  it('says which file and step when the journal cannot be opened', async () => {
+    const fs: JournalFs = { open: (async () => Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }))) as unknown as typeof fsp.open };
+    await expect(InboxJournal.open('/nowhere/journal', fs)).rejects.toMatchObject({ name: 'InboxJournalError', operation: 'open', path: '/nowhere/journal' });
+  });
+});
+
+describe('Inbox with its journal', () => {
+  let bundle: string;
+  beforeAll(async () => {
+    bundle = join(root, 'child.mjs');
+    await build({ entryPoints: [join(import.meta.dirname, 'store-inbox-journal-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'silent' });
+  });
+
+  it('a SIGKILL after add() returned, before the clip has its own files: reopen has it, playable, same receipt, unplayed', async () => {
+    const dir = freshDir();
+    const work = freshDir();
+    await fsp.mkdir(work);
+    const clips = [await received(), await received()];
+    const list = join(work, 'list.json');
+    await writeFile(list, JSON.stringify(await Promise.all(clips.map(async (c, i) => {
+      const path = join(work, `clip${i}.age`);
+      await writeFile(path, c.sealed);
+      return { clip: c.clip, path, receipt: c.receipt };
+    }))));
+    const child = spawn(process.execPath, [bundle, dir, list], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TORLK_LOG: 'silent' } });
+    const exited = new Promise((r) => child.once('exit', r));
+    let out = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.split('\n').filter((l) => l.startsWith('added ')).length === 2) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`child exited (${code}) before adding both clips: ${out}`)));
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    // Killed inside the window: nothing but the journal on disk.
+    expect(await readdir(dir)).toEqual([JOURNAL_FILE]);
+    expect((await stat(join(dir, JOURNAL_FILE))).size).toBeGreaterThan(clips[0]!.sealed.length + clips[1]!.sealed.length);
+    const sentReceipts = out.split('\n').filter((l) => l.startsWith('added ')).map((l) => JSON.parse(l.slice(6)) as SignedReceipt);
+
+    const inbox = await Inbox.open({ dir });
+    try {
+      for (const [i, c] of clips.entries()) {
+        const entry = inbox.get(c.clip.clipId)!;
+        expect(entry).toBeDefined();
+        expect(entry.played).toBe(false);
+        expect(entry.receipt).toEqual(sentReceipts[i]);
+        expect(entry.receipt).toEqual(c.receipt);
+        expect(Buffer.from(await inbox.read(entry)).equals(Buffer.from(c.sealed))).toBe(true);
+        const plain = ageDecrypt(dir, join(dir, `${entry.key}.clip`));
+        expect(plain.subarray(0, 4).toString()).toBe('OggS');
+      }
+      expect(inbox.next()?.clipId).toBe(clips[0]!.clip.clipId);
+      expect((await stat(join(dir, JOURNAL_FILE))).size).toBe(0);
+      expect((await readdir(dir)).sort()).toEqual([...clips.flatMap((c) => [`${inboxKey(c.clip.clipId)}.clip`, `${inboxKey(c.clip.clipId)}.json`]), JOURNAL_FILE].sort());
+    } finally {
+      await inbox.close();
+    }
+  });
+
+  it('a full disk on the journal append: DiskFullError, nothing indexed, journal parseable; works again once space is back', async () => {
+    const dir = freshDir();
+    let full = false;
+    const inbox = await Inbox.open({ dir, fs: journalFaults({ write: async (real, b, o, l) => (full ? (o === 0 ? real(b, o, 500) : Promise.reject(enospc())) : real(b, o, l)) }) });
+    const kept = await received();
+    await inbox.add(kept.clip, kept.sealed, kept.receipt);
+    await inbox.flush();
+    const lost = await received();
+    full = true;
+    const clipEvents: string[] = [];
+    inbox.on('clip', (e) => clipEvents.push(e.clipId));
+    await expect(inbox.add(lost.clip, lost.sealed, lost.receipt)).rejects.toBeInstanceOf(DiskFullError);
+    expect(clipEvents).toEqual([]);
+    expect(inbox.get(lost.clip.clipId)).toBeUndefined();
+    expect(inbox.findBySequence(lost.clip.senderKey, lost.clip.sequence)).toBeUndefined();
+    expect(parseJournal(await readFile(join(dir, JOURNAL_FILE)))).toMatchObject({ tornBytes: 0 });
+    expect(await inbox.flush()).toBe(true);
+    expect((await readdir(dir)).filter((f) => f.startsWith(inboxKey(lost.clip.clipId)))).toEqual([]);
+    full = false;
+    await inbox.add(lost.clip, lost.sealed, lost.receipt);
+    expect(clipEvents).toEqual([lost.clip.clipId]);
+    await inbox.close();
+    const reopened = await Inbox.open({ dir });
+    expect(reopened.entries().map((e) => e.clipId)).toEqual([kept.clip.clipId, lost.clip.clipId]);
+    await reopened.close();
+  });
+
+  it('a full disk during the write-out: add() succeeds, read() works, a warning is logged, the next add and a reopen write it', async () => {
+    const dir = freshDir();
+    let full = true;
+    const fs: AtomicFs = {
+      ...fsp,
+      open: (async (...args: Parameters<typeof fsp.open>) => {
+        if (full && String(args[0]).includes('.tmp-')) throw enospc();
+        return fsp.open(...args);
+      }) as typeof fsp.open,
+    };
+    const a = await received();
+    const { lines } = await captureLog('warn', async () => {
+      const inbox = await Inbox.open({ dir, fs });
+      const entry = await inbox.add(a.clip, a.sealed, a.receipt);
+      expect(await inbox.flush()).toBe(false);
+      expect(Buffer.from(await inbox.read(entry)).equals(Buffer.from(a.sealed))).toBe(true);
+      expect(inbox.next()?.clipId).toBe(a.clip.clipId);
+      expect(await readdir(dir)).toEqual([JOURNAL_FILE]);
+      expect(parseJournal(await readFile(join(dir, JOURNAL_FILE))).entries.map((e) => (e.record as { clipId: string }).clipId)).toEqual([a.clip.clipId]);
+      // Playing it needs its files: refused with the disk's error, nothing marked.
+      await expect(inbox.markPlayed(a.clip.clipId)).rejects.toBeInstanceOf(DiskFullError);
+      expect(entry.played).toBe(false);
+      await inbox.close(); // gives up (the disk is still full); the journal keeps the clip
+    });
+    const warning = lines.find((l) => l.level === 'warn' && String(l.msg).includes('journal keeps them'));
+    expect(warning).toMatchObject({ c: 'inbox', dir, clips: [a.clip.clipId], err: { name: 'DiskFullError' } });
+
+    // Reopened with the disk still full: the clip is indexed from the journal and served from memory.
+    const { result: stillFull, lines: atOpen } = await captureLog('warn', () => Inbox.open({ dir, fs }));
+    expect(atOpen).toEqual([expect.objectContaining({ level: 'warn', clips: [a.clip.clipId] })]);
+    const entry = stillFull.get(a.clip.clipId)!;
+    expect(entry.receipt).toEqual(a.receipt);
+    expect(Buffer.from(await stillFull.read(entry)).equals(Buffer.from(a.sealed))).toBe(true);
+    // Space is back: the next add writes both clips and empties the journal.
+    full = false;
+    const b = await received();
+    await stillFull.add(b.clip, b.sealed, b.receipt);
+    expect(await stillFull.flush()).toBe(true);
+    expect((await stat(join(dir, JOURNAL_FILE))).size).toBe(0);
+    expect(ageDecrypt(dir, join(dir, `${entry.key}.clip`)).subarray(0, 4).toString()).toBe('OggS');
+    await stillFull.close();
+
+    // And a reopen alone (no add) writes a journalled clip too.
+    const dir2 = freshDir();
+    full = true;
+    const c = await received();
+    await captureLog('error', async () => {
+      const inbox = await Inbox.open({ dir: dir2, fs });
+      await inbox.add(c.clip, c.sealed, c.receipt);
+      await inbox.close();
+    });
+    full = false;
+    const reopened = await Inbox.open({ dir: dir2 });
+    expect(reopened.get(c.clip.clipId)?.played).toBe(false);
+    expect((await readFile(join(dir2, `${inboxKey(c.clip.clipId)}.clip`))).equals(Buffer.from(c.sealed))).toBe(true);
+    expect((await stat(join(dir2, JOURNAL_FILE))).size).toBe(0);
+    await reopened.close();
+  });
+
+  it('read() and markPlayed() right after add(), before the write-out: consistent files', async () => {
+    const dir = freshDir();
+    const held = await Inbox.open({ dir, holdMaterialisation: true });
+    const a = await received();
+    const entry = await held.add(a.clip, a.sealed, a.receipt);
+    expect(await readdir(dir)).toEqual([JOURNAL_FILE]); // nothing written out yet
+    expect(Buffer.from(await held.read(entry)).equals(Buffer.from(a.sealed))).toBe(true);
+    await held.markPlayed(a.clip.clipId);
+    expect((await readdir(dir)).sort()).toEqual([`${entry.key}.clip`, `${entry.key}.json`, `${entry.key}.played`, JOURNAL_FILE].sort());
+    expect((await readFile(join(dir, `${entry.key}.clip`))).equals(Buffer.from(a.sealed))).toBe(true);
+    expect((await stat(join(dir, JOURNAL_FILE))).size).toBe(0);
+    expect(Buffer.from(await held.read(entry)).equals(Buffer.from(a.sealed))).toBe(true);
+    await held.close();
+
+    // Without the hold: play racing the background write-out, several clips at once.
+    const inbox = await Inbox.open({ dir });
+    expect(inbox.get(a.clip.clipId)?.played).toBe(true);
+    const more = [await received(), await received(), await received()];
+    await Promise.all(more.map(async (m) => {
+      const e = await inbox.add(m.clip, m.sealed, m.receipt);
+      const bytes = await inbox.read(e);
+      await inbox.markPlayed(m.clip.clipId);
+      expect(Buffer.from(bytes).equals(Buffer.from(m.sealed))).toBe(true);
+    }));
+    await inbox.close();
+    const reopened = await Inbox.open({ dir });
+    // Added in the same millisecond: compare as sets.
+    const byId = (x: unknown[], y: unknown[]) => String(x[0]).localeCompare(String(y[0]));
+    expect(reopened.entries().map((e) => [e.clipId, e.played, e.hasAudio]).sort(byId)).toEqual([a, ...more].map((m) => [m.clip.clipId, true, true]).sort(byId));
+    for (const m of more) expect((await readFile(join(dir, `${inboxKey(m.clip.clipId)}.clip`))).equals(Buffer.from(m.sealed))).toBe(true);
+    expect((await readdir(dir)).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+    await reopened.close();
+  });
+
+  it('replays idempotently: a journal never emptied (crash after the write-out) changes nothing, twice over', async () => {
+    const dir = freshDir();
+    const inbox = await Inbox.open({ dir, holdMaterialisation: true });
+    const a = await received();
+    const b = await received();
+    await inbox.add(a.clip, a.sealed, a.receipt);
+    await inbox.add(b.clip, b.sealed, b.receipt);
+    const journalBytes = await readFile(join(dir, JOURNAL_FILE));
+    await inbox.markPlayed(a.clip.clipId); // writes both clips out, empties the journal
+    await inbox.close();
+    // The truncate was lost (power cut): the journal still holds both entries.
+    await writeFile(join(dir, JOURNAL_FILE), journalBytes);
+    const files = async () => {
+      const names = (await readdir(dir)).filter((f) => f !== JOURNAL_FILE).sort();
+      return Promise.all(names.map(async (f) => ({ f, ino: (await stat(join(dir, f))).ino, bytes: (await readFile(join(dir, f))).toString('base64') })));
+    };
+    const before = await files();
+    expect(before.map((x) => x.f)).toHaveLength(5);
+    for (let round = 0; round < 2; round++) {
+      const reopened = await Inbox.open({ dir });
+      expect(await files()).toEqual(before); // same inodes: nothing rewritten
+      expect(reopened.entries().map((e) => [e.clipId, e.played])).toEqual([[a.clip.clipId, true], [b.clip.clipId, false]]);
+      expect(reopened.last()?.clipId).toBe(a.clip.clipId);
+      expect((await stat(join(dir, JOURNAL_FILE))).size).toBe(0);
+      await reopened.close();
+      await writeFile(join(dir, JOURNAL_FILE), journalBytes);
+    }
+    // A crash halfway through the write-out (the clip written, its record not): the replay completes it.
+    await rm(join(dir, `${inboxKey(b.clip.clipId)}.json`));
+    const completed = await Inbox.open({ dir });
+    expect(completed.get(b.clip.clipId)?.receipt).toEqual(b.receipt);
+    expect(await files()).toEqual(before.map((x) => (x.f === `${inboxKey(b.clip.clipId)}.json` ? { ...x, ino: expect.any(Number) } : x)));
+    await completed.close();
+  });
+
+  it('drops a torn last entry at open with an info log of its size, keeping the earlier clips', async () => {
+    const source = freshDir();
+    const inbox = await Inbox.open({ dir: source, holdMaterialisation: true });
+    const a = await received();
+    const b = await received();
+    await inbox.add(a.clip, a.sealed, a.receipt);
+    const firstEnd = (await stat(join(source, JOURNAL_FILE))).size;
+    await inbox.add(b.clip, b.sealed, b.receipt);
+    const journalBytes = await readFile(join(source, JOURNAL_FILE));
+    await captureLog('error', () => inbox.close());
+    for (const cut of [firstEnd + 1, firstEnd + 12, firstEnd + 500, journalBytes.length - 33, journalBytes.length - 1]) {
+      const dir = freshDir();
+      await fsp.mkdir(dir);
+      await writeFile(join(dir, JOURNAL_FILE), journalBytes.subarray(0, cut));
+      const { result: reopened, lines } = await captureLog('info', () => Inbox.open({ dir }));
+      expect(reopened.entries().map((e) => e.clipId)).toEqual([a.clip.clipId]);
+      expect(reopened.get(b.clip.clipId)).toBeUndefined();
+      expect(lines.filter((l) => String(l.msg).includes('torn tail'))).toEqual([expect.objectContaining({ level: 'info', bytes: cut - firstEnd })]);
+      expect((await readdir(dir)).sort()).toEqual([`${inboxKey(a.clip.clipId)}.clip`, `${inboxKey(a.clip.clipId)}.json`, JOURNAL_FILE]);
+      expect((await stat(join(dir, JOURNAL_FILE))).size).toBe(0);
+      await reopened.close();
+    }
+  });
+
+  it('close() is bounded when the write-out hangs; the journal keeps the clip for the next open', async () => {
+    const dir = freshDir();
+    let hang = true;
+    const fs: AtomicFs = {
+      ...fsp,
+      open: (async (...args: Parameters<typeof fsp.open>) => {
+        if (hang && String(args[0]).includes('.tmp-')) return new Promise(() => undefined); // a disk that never answers
+        return fsp.open(...args);
+      }) as typeof fsp.open,
+    };
+    const inbox = await Inbox.open({ dir, fs, closeTimeoutMs: 200 });
+    const a = await received();
+    await inbox.add(a.clip, a.sealed, a.receipt);
+    const t0 = performance.now();
+    await captureLog('error', () => inbox.close());
+    expect(performance.now() - t0).toBeLessThan(2000);
+    await expect(inbox.add(a.clip, a.sealed, a.receipt)).rejects.toMatchObject({ name: 'InboxClosedError' });
+    hang = false;
+    const reopened = await Inbox.open({ dir });
+    expect(reopened.get(a.clip.clipId)?.receipt).toEqual(a.receipt);
+    expect((await readFile(join(dir, `${inboxKey(a.clip.clipId)}.clip`))).equals(Buffer.from(a.sealed))).toBe(true);
+    await reopened.close();
+  });
+});
