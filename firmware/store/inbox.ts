@@ -307,19 +307,27 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
   private async writeOut(): Promise<boolean> {
     const batch = [...this.unwritten.values()].filter((u) => u.journaled);
     if (batch.length > 0) {
-      try {
-        const results = await Promise.allSettled(batch.map((u) => this.writeFiles(u)));
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-        await syncDir(this.opts.dir, this.opts.fs);
-      } catch (err) {
+      const results = await Promise.allSettled(batch.map((u) => this.writeFiles(u)));
+      // Clips whose files were written count as written after the directory fsync, even if another
+      // clip's failed: one bad clip must not keep the others from playing.
+      const done = batch.filter((_, i) => results[i]!.status === 'fulfilled');
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      let err: unknown = failed?.reason;
+      if (done.length > 0) {
+        try {
+          await syncDir(this.opts.dir, this.opts.fs);
+          for (const u of done) if (this.unwritten.get(u.entry.key) === u) this.unwritten.delete(u.entry.key);
+        } catch (syncErr) {
+          err ??= syncErr;
+        }
+      }
+      if (err !== undefined) {
         this.lastFailure = err;
         log.warn('received clips are not in their own files yet; the journal keeps them and the next clip or open retries', {
-          dir: this.opts.dir, clips: batch.map((u) => u.entry.clipId), err,
+          dir: this.opts.dir, clips: batch.filter((u) => this.unwritten.has(u.entry.key)).map((u) => u.entry.clipId), err,
         });
         return false;
       }
-      for (const u of batch) if (this.unwritten.get(u.entry.key) === u) this.unwritten.delete(u.entry.key);
     }
     this.lastFailure = undefined;
     // Nothing unwritten and no append in flight (its clip would be in `unwritten`): the journal's

@@ -485,6 +485,40 @@ describe('Inbox with its journal', () => {
     }
   });
 
+  it('one clip failing to be written does not hold up the others; pruning waits while the journal holds a clip', async () => {
+    const dir = freshDir();
+    const [a, b, c] = [await received(), await received(), await received()];
+    let failB = true;
+    const fs: AtomicFs = {
+      ...fsp,
+      open: (async (...args: Parameters<typeof fsp.open>) => {
+        if (failB && String(args[0]).includes(`.tmp-${inboxKey(b.clip.clipId)}`)) throw Object.assign(new Error('EIO: i/o error, open'), { code: 'EIO' });
+        return fsp.open(...args);
+      }) as typeof fsp.open,
+    };
+    const inbox = await Inbox.open({ dir, fs, keepPlayed: 1 });
+    await captureLog('error', async () => {
+      await inbox.add(a.clip, a.sealed, a.receipt);
+      await inbox.add(b.clip, b.sealed, b.receipt);
+      await inbox.add(c.clip, c.sealed, c.receipt);
+      expect(await inbox.flush()).toBe(false);
+      await inbox.markPlayed(a.clip.clipId); // a has its files: playable while b's keep failing
+      await expect(inbox.markPlayed(b.clip.clipId)).rejects.toMatchObject({ name: 'AtomicWriteError' });
+      await inbox.markPlayed(c.clip.clipId);
+    });
+    // keepPlayed 1 would drop a's audio now, but the journal still holds a (b keeps it from being
+    // emptied): a replay would bring the file back, so the prune waits.
+    expect(inbox.get(a.clip.clipId)?.hasAudio).toBe(true);
+    expect((await readdir(dir)).includes(`${inboxKey(a.clip.clipId)}.clip`)).toBe(true);
+    failB = false;
+    expect(await inbox.flush()).toBe(true);
+    expect((await stat(join(dir, JOURNAL_FILE))).size).toBe(0);
+    await inbox.markPlayed(b.clip.clipId);
+    expect(inbox.entries().map((e) => [e.clipId, e.played, e.hasAudio])).toEqual([[a.clip.clipId, true, false], [b.clip.clipId, true, true], [c.clip.clipId, true, false]]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.clip'))).toEqual([`${inboxKey(b.clip.clipId)}.clip`]);
+    await inbox.close();
+  });
+
   it('close() is bounded when the write-out hangs; the journal keeps the clip for the next open', async () => {
     const dir = freshDir();
     let hang = true;
