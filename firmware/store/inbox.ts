@@ -172,7 +172,8 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
         continue;
       }
       if (!entry.hasAudio && !entry.played) {
-        // Crash between the two renames and the directory fsync: no receipt went out, the sender retries.
+        // Left by a crash between the two renames and the directory fsync of the store before the
+        // journal (now a replay restores both files): no receipt went out, the sender retries.
         log.warn('removing uncommitted inbox record', { file: name });
         await this.forget(key);
         continue;
@@ -183,7 +184,8 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       }
       this.index(entry);
     }
-    // Clips without a record: a crash between the two writes. The sender got no receipt and will retry.
+    // Clips without a record: a crash between the two writes (before the journal, or a stray
+    // marker). The sender got no receipt and will retry.
     for (const name of names) {
       const key = name.replace(/\.(clip|played)$/, '');
       if (key !== name && !this.byKey.has(key) && !isTempName(name)) {
