@@ -157,7 +157,6 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
     } catch (err) {
       await torLink?.stop().catch(() => undefined);
       await receiver.close().catch(() => undefined);
-      await receiver.inbox.close().catch(() => undefined);
       throw err;
     }
   }
@@ -380,8 +379,7 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
       for (const a of this.#playbacks.values()) a.abort();
       const steps = [
         () => this.outbox.stop(),
-        () => this.receiver.close(),
-        () => this.receiver.inbox.close(),
+        () => this.receiver.close(), // and its inbox
         () => this.torLink.stop(),
         () => closeHardware(this.hardware),
       ];

@@ -54,20 +54,31 @@ export interface ClipReceiver {
 
 export async function startClipReceiver(opts: ClipReceiverOptions): Promise<ClipReceiver> {
   const inbox = await Inbox.open({ dir: join(opts.dataDir, 'inbox') });
-  const receiver = await startReceiver({
-    inbox,
-    open: clipOpener({
-      identity: { ageIdentity: opts.identity.ageIdentity, ageRecipient: opts.identity.ageRecipient },
-      contacts: opts.contacts,
-      ...(opts.limits?.maxBytes !== undefined ? { maxBytes: opts.limits.maxBytes } : {}),
-    }),
-    policy: channelPolicyFor(opts.contacts),
-    signer: opts.identity.signer,
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-    ...(opts.limits ? { limits: opts.limits } : {}),
-    ...(opts.replay ? { replay: opts.replay } : {}),
-  });
-  return { port: receiver.port, inbox, events: receiver.events, close: () => receiver.close() };
+  let receiver: Receiver;
+  try {
+    receiver = await startReceiver({
+      inbox,
+      open: clipOpener({
+        identity: { ageIdentity: opts.identity.ageIdentity, ageRecipient: opts.identity.ageRecipient },
+        contacts: opts.contacts,
+        ...(opts.limits?.maxBytes !== undefined ? { maxBytes: opts.limits.maxBytes } : {}),
+      }),
+      policy: channelPolicyFor(opts.contacts),
+      signer: opts.identity.signer,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.replay ? { replay: opts.replay } : {}),
+    });
+  } catch (err) {
+    await inbox.close().catch(() => undefined);
+    throw err;
+  }
+  // The server first (no new clips), then the inbox: it finishes writing received clips' own files.
+  const close = async () => {
+    await receiver.close();
+    await inbox.close();
+  };
+  return { port: receiver.port, inbox, events: receiver.events, close };
 }
 
 export interface ClipOutboxOptions extends Omit<OutboxOptions, 'dir' | 'deliver'> {

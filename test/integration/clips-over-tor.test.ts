@@ -173,6 +173,7 @@ describe('clips over the private Tor network', () => {
     expect(await send(good.sealed)).toBe(200);
     const idFile = join(work, 'bob-age.key');
     await writeFile(idFile, bob.ageIdentity + '\n', { mode: 0o600 });
+    expect(await rx.inbox.flush()).toBe(true); // the clip's own file is written after the receipt
     const storedFile = join(rx.dir, 'inbox', `${inboxKey(good.header.clipId)}.clip`);
     const ogg2 = join(work, 'received.ogg');
     execFileSync('age', ['-d', '-i', idFile, '-o', ogg2, storedFile]);

@@ -104,6 +104,7 @@ export async function startTestReceiver(opts: {
     recipient: { name: opts.me.name, host: '127.0.0.1', port: receiver.port, signingKey: opts.me.signing.id },
     close: async () => {
       await receiver.close();
+      await inbox.close();
       if (!opts.dir) await rm(dir, { recursive: true, force: true });
     },
   };

@@ -8,6 +8,7 @@ import { makeOgg, makeParty, seal, sealWire, startTestReceiver, type Party, type
 import { verifyReceipt } from '../../firmware/transport/receipt.js';
 import type { Rejection } from '../../firmware/transport/receiver.js';
 import type { AtomicFs } from '../../firmware/store/atomic-file.js';
+import { JOURNAL_FILE } from '../../firmware/store/inbox.js';
 
 let alice: Party, bob: Party, carol: Party, dave: Party;
 let ogg: Uint8Array;
@@ -66,6 +67,8 @@ function raw(write: (s: Socket) => void): Promise<string> {
 }
 
 async function storedFiles(): Promise<string[]> {
+  // A stored clip's own files are written just after its receipt goes out (the journal made it durable).
+  await rx.inbox.flush();
   return (await readdir(rx.inbox === undefined ? '' : `${rx.dir}/inbox`)).sort();
 }
 
@@ -246,9 +249,17 @@ describe('receiver: 507 when the disk is full', () => {
     let full = true;
     const fs: AtomicFs = {
       ...fsp,
+      // The inbox journal is where a clip is first written: its appends hit the full disk.
       open: (async (...args: Parameters<typeof fsp.open>) => {
-        if (full && String(args[0]).includes('.tmp-')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-        return fsp.open(...args);
+        const handle = await fsp.open(...args);
+        if (!String(args[0]).endsWith(JOURNAL_FILE)) return handle;
+        const write = handle.write.bind(handle) as (b: Uint8Array, o: number, l: number) => Promise<{ bytesWritten: number }>;
+        return Object.assign(handle, {
+          write: async (b: Uint8Array, o: number, l: number) => {
+            if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+            return write(b, o, l);
+          },
+        });
       }) as typeof fsp.open,
     };
     const disk = await startTestReceiver({ me: bob, contacts: [alice], fs });
@@ -264,7 +275,7 @@ describe('receiver: 507 when the disk is full', () => {
           req.end(sealed);
         });
       expect(await send()).toBe(507);
-      expect(await readdir(`${disk.dir}/inbox`)).toEqual([]);
+      expect(await readdir(`${disk.dir}/inbox`)).toEqual([JOURNAL_FILE]);
       full = false;
       expect(await send()).toBe(200);
       expect(disk.inbox.get(header.clipId)).toBeDefined();
