@@ -176,7 +176,7 @@ export class FirmwareProcess extends EventEmitter {
 
   /** The next message `t` (an earlier one counts for the one-off messages); rejects on a child error or exit. */
   next(t: string, ms: number, match: (m: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
-    const oneOff = !['stats', 'played', 'delivered', 'online', 'error', 'gc'].includes(t);
+    const oneOff = !['stats', 'played', 'delivered', 'online', 'error', 'gc', 'talked', 'sent'].includes(t);
     const seen = oneOff ? this.lines.find((m) => m.t === t && match(m)) : undefined;
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {

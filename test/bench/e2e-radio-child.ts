@@ -3,8 +3,11 @@
 // NODE_OPTIONS of the image's torlk.service (e2e-firmware-process.ts). The real app on simulated
 // hardware; JSON lines out, one command per line in:
 //   receiver (bob): "stats", "stop"
-//   sender (alice, for the 200-clip memory run): also "online" (waits until the peer's onion answers)
-//   and "clip" (press, hold 300 ms with the replayed microphone packets, release, wait for the receipt).
+//   sender (alice): also "online" (waits until the peer's onion answers); for the timed talks
+//   {"cmd":"talk",...} (the addon on an ALSA file PCM in real time: press in the lead silence,
+//   release at a given moment, report release-to-delivered) and {"cmd":"send",...} (the same audio
+//   sealed and uploaded whole, send-after-release); for the 200-clip memory run "clip" (press, hold
+//   300 ms with the replayed microphone packets, release, wait for the receipt).
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,8 +15,11 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
 import { clipPackets } from '../../firmware/app/clip-playback.js';
-import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
 import { socksConnect } from '../../firmware/tor/socks5-client.js';
+import { sealClip } from '../../firmware/clip/seal-clip.js';
+import { nextSequence } from '../../firmware/clip/sequence-counter.js';
+import { recipientFor } from '../../firmware/transport/clip-transport.js';
+import { uploadClip } from '../../firmware/transport/sender.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
@@ -32,12 +38,10 @@ interface ChildConfig {
 const send = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const button = new ScriptedButton();
-let microphone: FileFedMicrophone = new FileFedMicrophone();
+const microphone = new ReplayMicrophone();
 if (config.replayOgg) {
   const decoded = clipPackets(new Uint8Array(readFileSync(config.replayOgg)));
-  const replay = new ReplayMicrophone();
-  replay.useReplay(decoded.format, decoded.packets.slice(0, 50)); // 1 s of speech per clip
-  microphone = replay;
+  microphone.useReplay(decoded.format, decoded.packets.slice(0, 50)); // 1 s of speech per clip
 }
 const app = await RadioApp.start({
   dataDir: config.dataDir,
@@ -47,7 +51,7 @@ const app = await RadioApp.start({
 });
 send({ t: 'ready', startMs: app.startMs, onion: app.onion });
 app.torReady.then(
-  () => send({ t: 'published', torPid: app.torLink.tor?.pid }),
+  () => send({ t: 'published', torPid: app.torLink.tor?.pid, socksPort: app.torLink.socksPort }),
   (err: Error) => send({ t: 'error', message: err.message }),
 );
 app.on('tor', (s) => s.state === 'connected' && send({ t: 'connected' }));
@@ -80,6 +84,51 @@ async function clip(): Promise<void> {
   send({ t: 'delivered', clipId, via: info.via });
 }
 
+interface TalkCommand {
+  readonly cmd: 'talk';
+  /** Raw S16_LE mono 16 kHz speech (demo-speech.ts). */
+  readonly raw: string;
+  /** Silence before the speech: the press comes 150 ms before it ends. */
+  readonly leadMs: number;
+  /** When the button is let go, from the start of the file. */
+  readonly releaseAtMs: number;
+}
+
+/** One talk through the addon on the file, timed by the app from release to the verified receipt. */
+async function talk(c: TalkCommand): Promise<void> {
+  microphone.useFile();
+  await microphone.load(c.raw);
+  const loadedAt = performance.now();
+  await sleep(Math.max(0, c.leadMs - 150 - (performance.now() - loadedAt)));
+  const recording = onceApp<{ clipId: string }>(app, 'recording', 'recording', 5000);
+  button.press();
+  const { clipId } = await recording;
+  const sealed = onceApp<{ clipId: string; durationMs: number }>(app, 'sealed', 'sealed clip', 60_000, (e) => e.clipId === clipId);
+  const delivered = onceApp<DeliveredInfo>(app, 'delivered', 'receipt', 60_000, (e) => e.clipId === clipId);
+  await sleep(Math.max(0, c.releaseAtMs - (performance.now() - loadedAt)));
+  button.release();
+  const releasedAt = performance.now();
+  const seal = await sealed;
+  const toSealed = performance.now() - releasedAt;
+  const info = await delivered;
+  send({ t: 'talked', clipId, latencyMs: info.latencyMs, via: info.via, bytesSent: info.bytesSent, audioMs: seal.durationMs, toSealed });
+}
+
+/** Send-after-release: `ogg` sealed now and uploaded whole on a new stream to the first contact. */
+async function sendWhole(c: { readonly ogg: string }): Promise<void> {
+  const ogg = new Uint8Array(readFileSync(c.ogg));
+  const peer = app.members[0]!;
+  const t0 = performance.now();
+  const sealed = await sealClip({
+    ogg,
+    header: { channel: app.channel, sequence: await nextSequence(app.identity.dataDir), createdAt: Date.now() },
+    signer: app.identity.signer,
+    recipients: [peer.ageRecipient],
+  });
+  await uploadClip({ connector: app.torLink.connector(), recipient: recipientFor(peer), body: sealed });
+  send({ t: 'sent', ms: performance.now() - t0, bytes: sealed.length });
+}
+
 /** Resident memory split: anonymous (heaps, malloc) and file-backed (node's binary and libraries, paged in as used). */
 function residentSplit(): { anon: number; file: number } {
   const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
@@ -109,6 +158,11 @@ for await (const line of createInterface({ input: process.stdin })) {
       send({ t: 'online' });
     } else if (line === 'clip') {
       await clip();
+    } else if (line.startsWith('{')) {
+      const c = JSON.parse(line) as TalkCommand | { cmd: 'send'; ogg: string };
+      if (c.cmd === 'talk') await talk(c);
+      else if (c.cmd === 'send') await sendWhole(c);
+      else throw new Error(`unknown command ${line}`);
     } else if (line === 'stop') break;
   } catch (err) {
     send({ t: 'error', message: (err as Error).message });

@@ -1,5 +1,8 @@
 // Issue 6's end-to-end figures: two complete radios (firmware/app) on the private Tor network, alice
-// talking to bob through the addon on ALSA file PCMs. References are measured in this same run.
+// talking to bob through the addon on ALSA file PCMs. Both radios are firmware processes of their
+// own (e2e-radio-child.ts), bundled and started with torlk.service's NODE_OPTIONS (--jitless and
+// the rest, e2e-firmware-process.ts), so their timings are the device's code paths. References are
+// measured in this same run.
 // 1. Release-to-delivered (alice holds bob's verified receipt) for a ~10 s clip, streamed while
 //    talking (median of 5), and the same audio sent after release (seal, new stream, whole upload;
 //    median of 3). Reference: the round trip of one small write to a TCP echo server behind an
@@ -12,13 +15,13 @@
 //    the button, so the microphone keeps no tail (hardware/i2s-audio: quietMs); one more talk
 //    released mid-sentence shows the cost of the tail when it is kept.
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
-// 3. CPU seconds per audio second: alice's firmware (the sender, this process) and bob's (the
-//    receiver, a child process: e2e-radio-child.ts), and their two tors. Reference: opusenc.
+// 3. CPU seconds per audio second: alice's firmware process (the sender) and bob's (the receiver),
+//    and their two tors. Reference: opusenc.
 // 4. RSS of each radio's firmware process at idle and after 200 clips (replayed mic packets, the
-//    rest real), with the growth trend over clips 50-200. Both radios run here as their own
-//    processes, bundled and started with torlk.service's NODE_OPTIONS (e2e-firmware-process.ts):
-//    alice moves out of this process for it, onto the same data dir.
-// 5. Firmware start to ready, tor excluded (RadioApp.start). Reference: `node -e 0`.
+//    rest real), with the growth trend over clips 50-200. Alice's process is started afresh for it,
+//    onto the same data dir.
+// 5. Firmware start to ready, tor excluded (RadioApp.start, in this process); the first start is
+//    the two firmware processes'. Reference: `node -e 0`.
 // Progress goes to stderr; the last stdout line is BENCH_JSON (scripts/bench.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +32,7 @@ import { startTestnet, type Testnet } from '../../scripts/testnet/network.js';
 import { socksConnect } from '../../firmware/tor/socks5-client.js';
 import { openClip } from '../../firmware/clip/open-clip.js';
 import { inboxKey } from '../../firmware/store/inbox.js';
-import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
+import { RadioApp } from '../../firmware/app/radio-app.js';
 import { makeSpeech, readRawS16, type Speech } from '../../firmware/app/demo-speech.js';
 import { provisionRadios } from '../../firmware/app/demo-provision.js';
 import { clipPackets } from '../../firmware/app/clip-playback.js';
@@ -37,12 +40,6 @@ import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
-import { sealClip } from '../../firmware/clip/seal-clip.js';
-import { nextSequence } from '../../firmware/clip/sequence-counter.js';
-import { recipientFor } from '../../firmware/transport/clip-transport.js';
-import { uploadClip } from '../../firmware/transport/sender.js';
-import { ReplayMicrophone } from './replay-microphone.js';
-import { onceApp } from './app-event.js';
 import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats } from './e2e-firmware-process.js';
 import { startOnionEcho, timeFirstByte, type OnionEcho } from './onion-echo.js';
 
@@ -109,7 +106,7 @@ async function midWordMs(s: Speech): Promise<number> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'torlk-e2e-bench-'));
   let net: Testnet | undefined;
-  let alice: RadioApp | undefined;
+  let alice: FirmwareProcess | undefined;
   let bob: FirmwareProcess | undefined;
   let aliceProcess: FirmwareProcess | undefined;
   let echo: OnionEcho | undefined;
@@ -124,37 +121,21 @@ async function main(): Promise<void> {
     say(`speech: ${(speech.speechMs / 1000).toFixed(1)} s`);
     const [a, b] = await provisionRadios(join(dir, 'radios'), ['alice', 'bob']);
     const torConfig = net.torrcLinesForClient();
+    // Both radios are firmware processes started as torlk.service starts them (its NODE_OPTIONS:
+    // --jitless and the rest), so their timings are the device's code paths, not this process's JIT.
     bob = await FirmwareProcess.start('bob', { dataDir: b!.dataDir, configPath: b!.configPath, speakerFile: join(dir, 'bob.raw'), torConfig });
-    const aliceButton = new ScriptedButton();
-    const aliceMic = new ReplayMicrophone();
-    alice = await RadioApp.start({
-      dataDir: a!.dataDir,
-      configPath: a!.configPath,
-      hardware: { button: aliceButton, led: new RecordingLed(), microphone: aliceMic, speaker: createSimSpeaker({ outfile: join(dir, 'alice.raw'), rate: 16000 }) },
-      tor: { extraConfig: torConfig },
-    });
-    const bobReady = await bob.next('ready', 30_000);
-    const startFirst = Math.max(alice.startMs, bobReady.startMs as number);
-    await alice.torReady;
+    alice = await FirmwareProcess.start('alice', { dataDir: a!.dataDir, configPath: a!.configPath, speakerFile: join(dir, 'alice.raw'), torConfig });
+    const [aliceReady, bobReady] = await Promise.all([alice.next('ready', 30_000), bob.next('ready', 30_000)]);
+    const startFirst = Math.max(aliceReady.startMs as number, bobReady.startMs as number);
+    const alicePublished = await alice.next('published', 150_000);
     const bobTor = (await bob.next('published', 150_000)).torPid as number;
-    await bob.next('connected', 150_000);
-    const app = alice;
-    await new Promise<void>((resolve) => {
-      const check = () => app.shell.state.tor.kind === 'connected' && resolve();
-      app.on('tor', check);
-      check();
-    });
-    const connector = alice.torLink.connector();
+    await Promise.all([alice.next('connected', 150_000), bob.next('connected', 150_000)]);
+    await alice.request('online', 'online', 150_000);
+    // The probes go through alice's tor from here: the reference is tor's round trip, timed by an
+    // idle process rather than by a radio.
+    const aliceSocks = alicePublished.socksPort as number;
+    const connector = (host: string, port: number) => socksConnect({ socksPort: aliceSocks, host, port, timeoutMs: 20_000 });
     const bobOnion = bobReady.onion as string;
-    for (let tries = 0; ; tries++) {
-      try {
-        (await socksConnect({ socksPort: alice.torLink.socksPort!, host: bobOnion, port: 80, timeoutMs: 20_000 })).destroy();
-        break;
-      } catch (err) {
-        if (tries > 120) throw err;
-        await sleep(500);
-      }
-    }
     await echoStarted;
     const echoOnion = echo!;
     for (let tries = 0; ; tries++) {
@@ -203,25 +184,16 @@ async function main(): Promise<void> {
     };
     await probeRtt(7);
 
-    /** One talk through the addon: mic on the file, press in the lead silence, release after the speech. */
+    const bobPlayed = (clipId: string) => {
+      const seen = bob!.lines.some((m) => m.t === 'played' && m.clipId === clipId);
+      return seen ? Promise.resolve() : bob!.next('played', 60_000, (m) => m.clipId === clipId).then(() => undefined);
+    };
+    /** One talk through alice's addon: mic on the file, press in the lead silence, release after the speech. */
     const talk = async (s: Speech, releaseAtMs = s.leadMs + s.speechMs + 250) => {
-      aliceMic.useFile();
-      await aliceMic.load(s.raw);
-      const loadedAt = performance.now();
-      await sleep(Math.max(0, s.leadMs - 150 - (performance.now() - loadedAt)));
-      const recording = onceApp<{ clipId: string }>(app, 'recording', 'recording', 5000);
-      aliceButton.press();
-      const { clipId } = await recording;
-      const sealed = onceApp<{ clipId: string; durationMs: number }>(app, 'sealed', 'sealed clip', 60_000, (e) => e.clipId === clipId);
-      const delivered = onceApp<DeliveredInfo>(app, 'delivered', 'receipt', 60_000, (e) => e.clipId === clipId);
-      const played = bob!.next('played', 60_000, (m) => m.clipId === clipId);
-      await sleep(Math.max(0, releaseAtMs - (performance.now() - loadedAt)));
-      aliceButton.release();
-      const releasedAt = performance.now();
-      const seal = await sealed;
-      const toSealed = performance.now() - releasedAt;
-      const [info] = await Promise.all([delivered, played]);
-      return { clipId, info, audioMs: seal.durationMs, toSealed };
+      const command = JSON.stringify({ cmd: 'talk', raw: s.raw, leadMs: s.leadMs, releaseAtMs });
+      const r = (await alice!.request(command, 'talked', 90_000)) as unknown as { clipId: string; latencyMs: number; via: string; bytesSent: number; audioMs: number; toSealed: number };
+      await bobPlayed(r.clipId);
+      return r;
     };
 
     // Streamed: three ~10 s talks, timed from release to alice's verified receipt.
@@ -233,24 +205,23 @@ async function main(): Promise<void> {
     let cpuTor = 0;
     let audioSeconds = 0;
     let lastClip = '';
-    const torPids = [alice.torLink.tor!.pid!, bobTor];
+    const torPids = [alicePublished.torPid as number, bobTor];
     // The memory run needs one received clip to replay, so one talk happens even without 'latency'.
     for (let i = 0; i < (parts.has('latency') ? 5 : 1); i++) {
       await probeRtt(3);
-      const cpu0 = process.cpuUsage();
+      const alice0 = (await alice.stats()).cpuSeconds;
       const bob0 = (await bob.stats()).cpuSeconds;
       const tor0 = torPids.map(processCpuSeconds);
       const r = await talk(speech);
-      const cpu = process.cpuUsage(cpu0);
-      cpuAlice += (cpu.user + cpu.system) / 1e6;
+      cpuAlice += (await alice.stats()).cpuSeconds - alice0;
       cpuBob += (await bob.stats()).cpuSeconds - bob0;
       cpuTor += torPids.map(processCpuSeconds).reduce((acc, v, k) => acc + v - tor0[k]!, 0);
       audioSeconds += r.audioMs / 1000;
-      streamed.push(r.info.latencyMs!);
+      streamed.push(r.latencyMs);
       sealedAfter.push(r.toSealed);
-      perSecond.push(r.info.bytesSent / (r.audioMs / 1000));
+      perSecond.push(r.bytesSent / (r.audioMs / 1000));
       lastClip = r.clipId;
-      say(`streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.info.bytesSent} B, release-to-delivered ${r.info.latencyMs!.toFixed(0)} ms (${r.info.via}), of which release-to-sealed ${r.toSealed.toFixed(0)} ms`);
+      say(`streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.bytesSent} B, release-to-delivered ${r.latencyMs.toFixed(0)} ms (${r.via}), of which release-to-sealed ${r.toSealed.toFixed(0)} ms`);
     }
     const rtt = median(echoRtts);
     const refusalRtt = median(rtts);
@@ -262,8 +233,8 @@ async function main(): Promise<void> {
     let midSentence: { latency: number; toSealed: number } | undefined;
     if (parts.has('latency')) {
       const r = await talk(speech, await midWordMs(speech));
-      midSentence = { latency: r.info.latencyMs!, toSealed: r.toSealed };
-      say(`released mid-sentence: release-to-delivered ${r.info.latencyMs!.toFixed(0)} ms, of which release-to-sealed (the tail) ${r.toSealed.toFixed(0)} ms`);
+      midSentence = { latency: r.latencyMs, toSealed: r.toSealed };
+      say(`released mid-sentence: release-to-delivered ${r.latencyMs.toFixed(0)} ms, of which release-to-sealed (the tail) ${r.toSealed.toFixed(0)} ms`);
     }
     // Bob's copy of the last full clip, opened from his inbox file.
     const opened = await openClip(new Uint8Array(readFileSync(join(b!.dataDir, 'inbox', `${inboxKey(lastClip)}.clip`))), { identity: b!.identity, contacts: [{ name: 'alice', signingKey: a!.identity.signer.id }] });
@@ -273,19 +244,13 @@ async function main(): Promise<void> {
 
     // Send-after-release: the same audio sealed at release and uploaded whole on a new stream.
     const afterRelease: number[] = [];
-    const bobContact = alice.members[0]!;
+    const receivedOgg = join(dir, 'received.ogg');
+    writeFileSync(receivedOgg, received);
     for (let i = 0; i < (parts.has('latency') ? 3 : 0); i++) {
-      const t0 = performance.now();
-      const sealed = await sealClip({
-        ogg: received,
-        header: { channel: alice.channel, sequence: await nextSequence(alice.identity.dataDir), createdAt: Date.now() },
-        signer: alice.identity.signer,
-        recipients: [bobContact.ageRecipient],
-      });
-      await uploadClip({ connector, recipient: recipientFor(bobContact), body: sealed });
+      const sent = (await alice.request(JSON.stringify({ cmd: 'send', ogg: receivedOgg }), 'sent', 90_000)) as unknown as { ms: number; bytes: number };
       // Release → tail recorded and clip complete is the same as when streaming; then seal and upload.
-      afterRelease.push(median(sealedAfter) + performance.now() - t0);
-      say(`send-after-release ${i + 1}: ${afterRelease.at(-1)!.toFixed(0)} ms for ${sealed.length} B`);
+      afterRelease.push(median(sealedAfter) + sent.ms);
+      say(`send-after-release ${i + 1}: ${afterRelease.at(-1)!.toFixed(0)} ms for ${sent.bytes} B`);
     }
     await sleep(1000); // bob plays those three
 
@@ -319,8 +284,7 @@ async function main(): Promise<void> {
       // firmware now in a process of its own like bob's (same data dir, so the same onion and contacts).
       const nodeOptions = firmwareNodeOptions();
       say(`memory run: both radios as firmware processes with NODE_OPTIONS="${nodeOptions}" (from ${SERVICE_UNIT})`);
-      const replayOgg = join(dir, 'replay.ogg');
-      writeFileSync(replayOgg, received);
+      const replayOgg = receivedOgg;
       await alice.stop();
       aliceProcess = await FirmwareProcess.start('alice', { dataDir: a!.dataDir, configPath: a!.configPath, speakerFile: join(dir, 'alice.raw'), torConfig, replayOgg });
       await aliceProcess.next('ready', 30_000);
@@ -330,10 +294,6 @@ async function main(): Promise<void> {
       const rssIdleAlice = aliceIdle.rss;
       const heapIdleAlice = aliceIdle.heapUsed;
       say(`alice's firmware process online; idle RSS ${memLine(aliceIdle)}; bob ${memLine(await bob.stats())}`);
-      const bobPlayed = (clipId: string) => {
-        const seen = bob!.lines.some((m) => m.t === 'played' && m.clipId === clipId);
-        return seen ? Promise.resolve() : bob!.next('played', 30_000, (m) => m.clipId === clipId).then(() => undefined);
-      };
       const rssA: number[] = [];
       const rssB: number[] = [];
       const heapA: number[] = [];
