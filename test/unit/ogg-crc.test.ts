@@ -28,6 +28,22 @@ describe('oggCrc32 (poly 0x04C11DB7, init 0, unreflected, no final xor)', () => 
     }
   });
 
+  it('equals a bit-at-a-time CRC for every length and alignment (the eight-byte steps and the tail)', () => {
+    const bitwise = (bytes: Uint8Array): number => {
+      let c = 0;
+      for (const b of bytes) {
+        c ^= b << 24;
+        for (let bit = 0; bit < 8; bit++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
+      }
+      return c >>> 0;
+    };
+    const data = new Uint8Array(2100);
+    let x = 12345;
+    for (let i = 0; i < data.length; i++) data[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let len = 0; len <= 40; len++) for (let at = 0; at < 3; at++) expect(oggCrc32(data.subarray(at, at + len))).toBe(bitwise(data.subarray(at, at + len)));
+    expect(oggCrc32(data)).toBe(bitwise(data));
+  });
+
   it('differs from zlib CRC-32 (which Ogg does not use)', () => {
     expect(oggCrc32(ascii('123456789'))).not.toBe(0xcbf43926);
   });
