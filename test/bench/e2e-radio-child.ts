@@ -3,7 +3,8 @@
 // NODE_OPTIONS of the image's torlk.service (e2e-firmware-process.ts). The real app on simulated
 // hardware; JSON lines out, one command per line in:
 //   receiver (bob): "stats", "stop"
-//   sender (alice): also "online" (waits until the peer's onion answers); for the timed talks
+//   sender (alice): also "online" (waits until the peer's onion answers), "newnym" (new circuits,
+//   then online again); for the timed talks
 //   {"cmd":"talk",...} (the addon on an ALSA file PCM in real time: press in the lead silence,
 //   release at a given moment, report release-to-delivered) and {"cmd":"send",...} (the same audio
 //   sealed and uploaded whole, send-after-release); for the 200-clip memory run "clip" (press, hold
@@ -16,6 +17,7 @@ import { runInNewContext } from 'node:vm';
 import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
 import { clipPackets } from '../../firmware/app/clip-playback.js';
 import { socksConnect } from '../../firmware/tor/socks5-client.js';
+import { newCircuits } from '../../firmware/tor/index.js';
 import { sealClip } from '../../firmware/clip/seal-clip.js';
 import { nextSequence } from '../../firmware/clip/sequence-counter.js';
 import { recipientFor } from '../../firmware/transport/clip-transport.js';
@@ -154,6 +156,12 @@ for await (const line of createInterface({ input: process.stdin })) {
     } else if (line === 'gc') {
       send({ t: 'gc', heapUsed: fullGc() });
     } else if (line === 'online') {
+      await online();
+      send({ t: 'online' });
+    } else if (line === 'newnym') {
+      // The bench's way out of a stalled circuit (scripts/testnet/README.md): new circuits, then
+      // wait until the peer answers again.
+      await newCircuits(app.torLink.tor!);
       await online();
       send({ t: 'online' });
     } else if (line === 'clip') {
