@@ -139,15 +139,19 @@ async function main(): Promise<void> {
     const bobOnion = bobReady.onion as string;
     await echoStarted;
     const echoOnion = echo!;
-    for (let tries = 0; ; tries++) {
-      try {
-        (await connector(echoOnion.onion, echoOnion.port)).destroy();
-        break;
-      } catch (err) {
-        if (tries > 120) throw err;
-        await sleep(500);
+    /** Until a stream to the echo opens (its descriptor is fetched on the first try). */
+    const echoReachable = async () => {
+      for (let tries = 0; ; tries++) {
+        try {
+          (await connector(echoOnion.onion, echoOnion.port)).destroy();
+          return;
+        } catch (err) {
+          if (tries > 120) throw err;
+          await sleep(500);
+        }
       }
-    }
+    };
+    await echoReachable();
     await sleep(2000);
     const bobIdle = await bob.stats();
     const rssIdleBob = bobIdle.rss;
@@ -187,15 +191,7 @@ async function main(): Promise<void> {
         say('a stalled circuit (every probe over 35 ms): new circuits');
         rebuilt++;
         await alice!.request('newnym', 'online', 150_000);
-        for (let tries = 0; ; tries++) {
-          try {
-            (await connector(echoOnion.onion, echoOnion.port)).destroy();
-            break;
-          } catch (err) {
-            if (tries > 120) throw err;
-            await sleep(500);
-          }
-        }
+        await echoReachable();
       }
     };
     const probeRtt = async (n: number) => {
