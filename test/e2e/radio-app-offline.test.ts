@@ -216,7 +216,11 @@ describe('clip playback pieces', () => {
     const clip = { clipId: 'a'.repeat(32), senderKey: alice.identity.signer.id, senderName: 'alice', channel: 'demo', sequence: 1, createdAt: Date.now() };
     await inbox.add(clip, new TextEncoder().encode('age-encryption.org/v1\nnot really'), { receipt: 'x', sig: 'y' } as never);
     const opts = { inbox, identity: bob.identity, contacts: [{ name: 'alice', signingKey: alice.identity.signer.id }] };
-    await expect(decodeStoredClip({ ...opts, clipId: clip.clipId })).rejects.toBeInstanceOf(UnplayableClipError);
-    await expect(decodeStoredClip({ ...opts, clipId: 'b'.repeat(32) })).rejects.toThrow(/not in the inbox/);
+    try {
+      await expect(decodeStoredClip({ ...opts, clipId: clip.clipId })).rejects.toBeInstanceOf(UnplayableClipError);
+      await expect(decodeStoredClip({ ...opts, clipId: 'b'.repeat(32) })).rejects.toThrow(/not in the inbox/);
+    } finally {
+      await inbox.close(); // its files are written after add() returns: done before the directory goes
+    }
   });
 });
