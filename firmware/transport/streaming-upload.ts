@@ -80,20 +80,3 @@ export class StreamingUpload implements LiveBody {
     this.#queued = [];
   }
 }
-
-/** Pipes a sealer's wire stream into an upload (what the radio does at press). */
-export async function pumpInto(upload: StreamingUpload, wire: ReadableStream<Uint8Array>): Promise<void> {
-  const reader = wire.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      upload.write(value);
-    }
-    await upload.end().catch(() => undefined);
-  } catch (err) {
-    upload.abort(err instanceof Error ? err : new Error(String(err)));
-  } finally {
-    reader.releaseLock();
-  }
-}

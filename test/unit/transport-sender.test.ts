@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { makeOgg, makeParty, seal, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
 import { DeliveryError, uploadClip, type Connector } from '../../firmware/transport/sender.js';
-import { StreamingUpload, pumpInto } from '../../firmware/transport/streaming-upload.js';
+import { StreamingUpload } from '../../firmware/transport/streaming-upload.js';
 import { SocksError } from '../../firmware/tor/socks-error.js';
 
 /** Plain loopback TCP in place of SOCKS: this file tests the upload protocol, not tor. */
@@ -160,19 +160,6 @@ describe('StreamingUpload', () => {
     expect(writes).toHaveLength(1); // already written, before this turn ends
     expect(writes[0]).toBeGreaterThanOrEqual(3); // chunk framing, both frames and the terminator together
     expect(await delivered).toMatchObject({ duplicate: false, bytesSent: sealed.length });
-  });
-
-  it('pumpInto streams a ReadableStream (the sealer\'s wire output) and resolves with the receipt', async () => {
-    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
-    const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: header.clipId });
-    const wire = new ReadableStream<Uint8Array>({
-      start(c) {
-        for (let at = 0; at < sealed.length; at += 1000) c.enqueue(sealed.subarray(at, at + 1000));
-        c.close();
-      },
-    });
-    await pumpInto(upload, wire);
-    expect((await upload.result).receipt.clip).toBe(header.clipId);
   });
 
   it('an aborted recording stores nothing at the receiver', async () => {
