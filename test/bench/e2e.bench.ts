@@ -182,14 +182,27 @@ async function main(): Promise<void> {
     // different circuits, so one stalled and not the other makes the ratio meaningless: before the
     // timed probes and each talk, a stalled circuit is replaced (NEWNYM), and the count reported.
     let rebuilt = 0;
+    let keptStalled = 0;
+    let lastNewnym = 0;
     const stalled = async (host: string, port: number, payload: string) =>
       Math.min(await probe(host, port, payload, 100), await probe(host, port, payload, 100)) > 35;
     const unstall = async () => {
       for (let attempt = 0; ; attempt++) {
-        if (!(await stalled(echoOnion.onion, echoOnion.port, 'x'.repeat(60))) && !(await stalled(bobOnion, 80, refusal))) return;
-        if (attempt === 4) throw new Error('the private network still stalls after 4 new circuits');
-        say('a stalled circuit (every probe over 35 ms): new circuits');
+        const which = (await stalled(echoOnion.onion, echoOnion.port, 'x'.repeat(60))) ? 'the echo' : (await stalled(bobOnion, 80, refusal)) ? 'bob' : undefined;
+        if (!which) return;
+        if (attempt === 4) {
+          // Both radios' guards are fixed, so some pairs of them stall whatever the rest of the
+          // path: time this run as it is, and say so in the table.
+          keptStalled++;
+          say(`the circuit to ${which} still stalls after 4 new ones: timed as it is`);
+          return;
+        }
+        // Tor delays a NEWNYM that comes within 10 s of the last one; without the wait the same
+        // circuits would be probed again.
+        await sleep(Math.max(0, lastNewnym + 11_000 - performance.now()));
+        say(`the circuit to ${which} stalls (every probe over 35 ms): new circuits`);
         rebuilt++;
+        lastNewnym = performance.now();
         await alice!.request('newnym', 'online', 150_000);
         await echoReachable();
       }
@@ -295,6 +308,7 @@ async function main(): Promise<void> {
         // (tor's OR connections and delayed ACKs; scripts/testnet/README.md): counted, so it shows.
         { metric: 'reference probes over 35 ms (the private network\'s 40 ms stall)', value: [echoRtts, rtts, freshRtts].flat().filter((x) => x > 35).length, unit: 'probes', reference: { name: 'probes', value: echoRtts.length + rtts.length + freshRtts.length } },
         { metric: 'stalled circuits replaced before timing (NEWNYM)', value: rebuilt, unit: 'circuits' },
+        { metric: 'stalled circuits still in place after 4 new ones (the ratio above is not comparable)', value: keptStalled, unit: 'times', goal: '0', pass: keptStalled === 0 },
         { metric: 'streamed, of which sealed-to-delivered', value: afterTail, unit: 'ms', reference: { name: 'onion echo round trip (idle stream)', value: rtt }, ratio: afterTail / rtt },
         { metric: 'streamed, released mid-sentence (200 ms tail kept)', value: midSentence!.latency, unit: 'ms', reference: { name: 'onion echo round trip (idle stream)', value: rtt }, ratio: midSentence!.latency / rtt },
         { metric: 'release-to-delivered, send after release', value: median(afterRelease), unit: 'ms', reference: { name: 'onion echo round trip (idle stream)', value: rtt }, ratio: median(afterRelease) / rtt },
