@@ -2,12 +2,11 @@
 // failure handling (a full disk, a failing disk), and the inbox around it: a clip is durable once
 // add() returns (SIGKILL before its own files exist loses nothing), replays are idempotent, and a
 // full disk during the background write-out loses nothing either.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { Inbox, inboxKey, JOURNAL_FILE } from '../../firmware/store/inbox.js';
@@ -16,27 +15,15 @@ import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.j
 import { setLogLevel, setLogSink, type LogLevel } from '../../firmware/log.js';
 import { signReceipt, type SignedReceipt } from '../../firmware/transport/receipt.js';
 import type { InboundClip } from '../../firmware/transport/clip-opener.js';
-import { makeOgg, makeParty, seal, type Party } from './transport-fixtures.js';
+import { inboxTestBed, seal } from './transport-fixtures.js';
 
-let root: string;
-let alice: Party, bob: Party;
-let ogg: Uint8Array;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'torlk-inbox-journal-'));
-  [alice, bob] = (await Promise.all(['alice', 'bob'].map(makeParty))) as [Party, Party];
-  ogg = await makeOgg(1);
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-let n = 0;
-const freshDir = () => join(root, `d${n++}`);
+const bed = inboxTestBed('torlk-inbox-journal-');
 
 async function received(): Promise<{ clip: InboundClip; sealed: Uint8Array; receipt: SignedReceipt }> {
   const createdAt = Date.now();
-  const { sealed, header } = await seal({ from: alice, to: [bob], ogg, createdAt });
+  const { sealed, header } = await seal({ from: bed.alice, to: [bed.bob], ogg: bed.ogg, createdAt });
   const clip: InboundClip = { clipId: header.clipId, senderKey: header.sender, senderName: 'alice', channel: header.channel, sequence: header.sequence, createdAt, durationMs: header.durationMs };
-  return { clip, sealed, receipt: signReceipt(bob.signing, clip.clipId, sealed, Date.now()) };
+  return { clip, sealed, receipt: signReceipt(bed.bob.signing, clip.clipId, sealed, Date.now()) };
 }
 
 /** Log lines at `level` and above while `run` runs. */
@@ -53,8 +40,8 @@ async function captureLog<T>(level: LogLevel, run: () => Promise<T>): Promise<{ 
 }
 
 function ageDecrypt(dir: string, file: string): Buffer {
-  const idFile = join(dir, '..', `${n++}.key`);
-  execFileSync('sh', ['-c', 'umask 077 && cat > "$0"', idFile], { input: bob.ageIdentity + '\n' });
+  const idFile = `${bed.dir()}.key`;
+  execFileSync('sh', ['-c', 'umask 077 && cat > "$0"', idFile], { input: bed.bob.ageIdentity + '\n' });
   return execFileSync('age', ['-d', '-i', idFile, file]);
 }
 
@@ -116,7 +103,7 @@ describe('journal format', () => {
   });
 
   it('cuts a torn tail off the file at open, at every offset of the last entry', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     await fsp.mkdir(dir);
     const path = join(dir, JOURNAL_FILE);
     for (let cut = lastStart + 1; cut < file.length; cut++) {
@@ -149,7 +136,7 @@ describe('InboxJournal appends', () => {
   const sealed = new Uint8Array(randomBytes(5000));
 
   it('serialises concurrent appends, creates the file 0600, and empties it on clear', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     await fsp.mkdir(dir);
     const path = join(dir, JOURNAL_FILE);
     const journal = await InboxJournal.open(path);
@@ -169,7 +156,7 @@ describe('InboxJournal appends', () => {
   });
 
   it('a full disk mid-append: DiskFullError, the partial entry cut off, and the next append works once space is back', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     await fsp.mkdir(dir);
     const path = join(dir, JOURNAL_FILE);
     let full = false;
@@ -196,7 +183,7 @@ describe('InboxJournal appends', () => {
   });
 
   it('a failed fdatasync (not a full disk): typed error with the path and step, entry cut off', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     await fsp.mkdir(dir);
     const path = join(dir, JOURNAL_FILE);
     let fail = true;
@@ -218,7 +205,7 @@ describe('InboxJournal appends', () => {
   });
 
   it('when even the cut-back fails, refuses every later append with that error until reopened', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     await fsp.mkdir(dir);
     const path = join(dir, JOURNAL_FILE);
     let broken = true;
@@ -251,13 +238,13 @@ describe('InboxJournal appends', () => {
 describe('Inbox with its journal', () => {
   let bundle: string;
   beforeAll(async () => {
-    bundle = join(root, 'child.mjs');
+    bundle = join(bed.root, 'child.mjs');
     await build({ entryPoints: [join(import.meta.dirname, 'store-inbox-journal-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'silent' });
   });
 
   it('a SIGKILL after add() returned, before the clip has its own files: reopen has it, playable, same receipt, unplayed', async () => {
-    const dir = freshDir();
-    const work = freshDir();
+    const dir = bed.dir();
+    const work = bed.dir();
     await fsp.mkdir(work);
     const clips = [await received(), await received()];
     const list = join(work, 'list.json');
@@ -307,7 +294,7 @@ describe('Inbox with its journal', () => {
   });
 
   it('a full disk on the journal append: DiskFullError, nothing indexed, journal parseable; works again once space is back', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     let full = false;
     const inbox = await Inbox.open({ dir, fs: journalFaults({ write: async (real, b, o, l) => (full ? (o === 0 ? real(b, o, 500) : Promise.reject(enospc())) : real(b, o, l)) }) });
     const kept = await received();
@@ -334,7 +321,7 @@ describe('Inbox with its journal', () => {
   });
 
   it('a full disk during the write-out: add() succeeds, read() works, a warning is logged, the next add and a reopen write it', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     let full = true;
     const fs: AtomicFs = {
       ...fsp,
@@ -376,7 +363,7 @@ describe('Inbox with its journal', () => {
     await stillFull.close();
 
     // And a reopen alone (no add) writes a journalled clip too.
-    const dir2 = freshDir();
+    const dir2 = bed.dir();
     full = true;
     const c = await received();
     await captureLog('error', async () => {
@@ -393,7 +380,7 @@ describe('Inbox with its journal', () => {
   });
 
   it('read() and markPlayed() right after add(), before the write-out: consistent files', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     const held = await Inbox.open({ dir, holdMaterialisation: true });
     const a = await received();
     const entry = await held.add(a.clip, a.sealed, a.receipt);
@@ -427,7 +414,7 @@ describe('Inbox with its journal', () => {
   });
 
   it('replays idempotently: a journal never emptied (crash after the write-out) changes nothing, twice over', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     const inbox = await Inbox.open({ dir, holdMaterialisation: true });
     const a = await received();
     const b = await received();
@@ -462,7 +449,7 @@ describe('Inbox with its journal', () => {
   });
 
   it('drops a torn last entry at open with an info log of its size, keeping the earlier clips', async () => {
-    const source = freshDir();
+    const source = bed.dir();
     const inbox = await Inbox.open({ dir: source, holdMaterialisation: true });
     const a = await received();
     const b = await received();
@@ -472,7 +459,7 @@ describe('Inbox with its journal', () => {
     const journalBytes = await readFile(join(source, JOURNAL_FILE));
     await captureLog('error', () => inbox.close());
     for (const cut of [firstEnd + 1, firstEnd + 12, firstEnd + 500, journalBytes.length - 33, journalBytes.length - 1]) {
-      const dir = freshDir();
+      const dir = bed.dir();
       await fsp.mkdir(dir);
       await writeFile(join(dir, JOURNAL_FILE), journalBytes.subarray(0, cut));
       const { result: reopened, lines } = await captureLog('info', () => Inbox.open({ dir }));
@@ -486,7 +473,7 @@ describe('Inbox with its journal', () => {
   });
 
   it('one clip failing to be written does not hold up the others; pruning waits while the journal holds a clip', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     const [a, b, c] = [await received(), await received(), await received()];
     let failB = true;
     const fs: AtomicFs = {
@@ -520,7 +507,7 @@ describe('Inbox with its journal', () => {
   });
 
   it('close() is bounded when the write-out hangs; the journal keeps the clip for the next open', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     let hang = true;
     const fs: AtomicFs = {
       ...fsp,

@@ -1,37 +1,26 @@
 // The inbox's dedupe records are bounded by the replay window while the radio runs (not only at
 // open): a radio that runs for months keeps only the records a replay could still match.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inbox, inboxKey } from '../../firmware/store/inbox.js';
 import { signReceipt } from '../../firmware/transport/receipt.js';
 import type { InboundClip } from '../../firmware/transport/clip-opener.js';
-import { makeOgg, makeParty, seal, type Party } from './transport-fixtures.js';
+import { inboxTestBed, seal } from './transport-fixtures.js';
 
 const DAY = 24 * 3600_000;
-let root: string;
-let alice: Party, bob: Party;
-let ogg: Uint8Array;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'torlk-inbox-window-'));
-  [alice, bob] = (await Promise.all(['alice', 'bob'].map(makeParty))) as [Party, Party];
-  ogg = await makeOgg(1);
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const bed = inboxTestBed('torlk-inbox-window-');
 
 async function add(inbox: Inbox, createdAt: number): Promise<InboundClip> {
-  const { sealed, header } = await seal({ from: alice, to: [bob], ogg, createdAt });
+  const { sealed, header } = await seal({ from: bed.alice, to: [bed.bob], ogg: bed.ogg, createdAt });
   const clip: InboundClip = { clipId: header.clipId, senderKey: header.sender, senderName: 'alice', channel: header.channel, sequence: header.sequence, createdAt, durationMs: header.durationMs };
-  await inbox.add(clip, sealed, signReceipt(bob.signing, clip.clipId, sealed, createdAt));
+  await inbox.add(clip, sealed, signReceipt(bed.bob.signing, clip.clipId, sealed, createdAt));
   return clip;
 }
 
 describe('Inbox records and the replay window, while running', () => {
   it('drops played records past the window at the next play, from memory and disk; keeps unplayed and the last played', async () => {
-    const dir = join(root, 'a');
+    const dir = join(bed.root, 'a');
     let now = 1_000 * DAY;
     const inbox = await Inbox.open({ dir, retainMs: 8 * DAY, now: () => now });
     const old1 = await add(inbox, now);
@@ -57,7 +46,7 @@ describe('Inbox records and the replay window, while running', () => {
 
   it('keeps every played record inside the window', async () => {
     let now = 2_000 * DAY;
-    const inbox = await Inbox.open({ dir: join(root, 'b'), retainMs: 8 * DAY, now: () => now });
+    const inbox = await Inbox.open({ dir: join(bed.root, 'b'), retainMs: 8 * DAY, now: () => now });
     const clips = [];
     for (let i = 0; i < 3; i++) {
       clips.push(await add(inbox, now));

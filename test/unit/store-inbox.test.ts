@@ -1,31 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inbox, inboxKey, JOURNAL_FILE } from '../../firmware/store/inbox.js';
 import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.js';
 import { signReceipt } from '../../firmware/transport/receipt.js';
 import type { InboundClip } from '../../firmware/transport/clip-opener.js';
-import { makeOgg, makeParty, seal, type Party } from './transport-fixtures.js';
+import { inboxTestBed, seal } from './transport-fixtures.js';
 
-let root: string;
-let alice: Party, bob: Party;
-let ogg: Uint8Array;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'torlk-inbox-'));
-  [alice, bob] = (await Promise.all(['alice', 'bob'].map(makeParty))) as [Party, Party];
-  ogg = await makeOgg(1);
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-let n = 0;
-const freshDir = () => join(root, `i${n++}`);
+const bed = inboxTestBed('torlk-inbox-');
 
 async function received(createdAt = Date.now()): Promise<{ clip: InboundClip; sealed: Uint8Array }> {
-  const { sealed, header } = await seal({ from: alice, to: [bob], ogg, createdAt });
+  const { sealed, header } = await seal({ from: bed.alice, to: [bed.bob], ogg: bed.ogg, createdAt });
   return {
     sealed,
     clip: { clipId: header.clipId, senderKey: header.sender, senderName: 'alice', channel: header.channel, sequence: header.sequence, createdAt, durationMs: header.durationMs },
@@ -34,13 +21,13 @@ async function received(createdAt = Date.now()): Promise<{ clip: InboundClip; se
 
 async function add(inbox: Inbox, createdAt?: number): Promise<InboundClip> {
   const r = await received(createdAt);
-  await inbox.add(r.clip, r.sealed, signReceipt(bob.signing, r.clip.clipId, r.sealed, Date.now()));
+  await inbox.add(r.clip, r.sealed, signReceipt(bed.bob.signing, r.clip.clipId, r.sealed, Date.now()));
   return r.clip;
 }
 
 describe('Inbox', () => {
   it('queues clips in arrival order and plays each exactly once, across restarts', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     let t = 1000;
     const inbox = await Inbox.open({ dir, now: () => ++t });
     const a = await add(inbox);
@@ -63,7 +50,7 @@ describe('Inbox', () => {
   });
 
   it('keeps the last played clip for a replay (double press) and its bytes readable', async () => {
-    const inbox = await Inbox.open({ dir: freshDir() });
+    const inbox = await Inbox.open({ dir: bed.dir() });
     expect(inbox.last()).toBeUndefined();
     const a = await add(inbox);
     await inbox.markPlayed(a.clipId);
@@ -74,7 +61,7 @@ describe('Inbox', () => {
   });
 
   it('stores clips encrypted at rest as standard age files that `age -d` opens', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     const inbox = await Inbox.open({ dir });
     const a = await add(inbox);
     expect(await inbox.flush()).toBe(true); // the clip's own file is written just after add() returns
@@ -83,14 +70,14 @@ describe('Inbox', () => {
     expect(raw.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
     expect(raw.includes(Buffer.from('OpusHead'))).toBe(false);
     const idFile = join(dir, 'bob.key');
-    await writeFile(idFile, bob.ageIdentity + '\n', { mode: 0o600 });
+    await writeFile(idFile, bed.bob.ageIdentity + '\n', { mode: 0o600 });
     const plain = execFileSync('age', ['-d', '-i', idFile, file]);
     expect(plain.subarray(0, 4).toString()).toBe('OggS');
     expect(plain.includes(Buffer.from('OpusHead'))).toBe(true);
   });
 
   it('sweeps half-written files at open: temp files and clips whose record never landed', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     const inbox = await Inbox.open({ dir });
     const a = await add(inbox);
     await inbox.flush();
@@ -104,7 +91,7 @@ describe('Inbox', () => {
   });
 
   it('prunes the audio of old played clips but keeps their records for dedupe', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     let t = 0;
     const inbox = await Inbox.open({ dir, keepPlayed: 2, now: () => ++t });
     const clips = [];
@@ -117,7 +104,7 @@ describe('Inbox', () => {
   });
 
   it('forgets played records once they are older than the replay window', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     const inbox = await Inbox.open({ dir });
     const old = await add(inbox, Date.now() - 9 * 24 * 3600_000);
     const fresh = await add(inbox);
@@ -128,16 +115,16 @@ describe('Inbox', () => {
   });
 
   it('rejects bad calls: unknown clip, the same clip twice', async () => {
-    const inbox = await Inbox.open({ dir: freshDir() });
+    const inbox = await Inbox.open({ dir: bed.dir() });
     await expect(inbox.markPlayed('0'.repeat(32))).rejects.toThrow(/no clip/);
     const r = await received();
-    const receipt = signReceipt(bob.signing, r.clip.clipId, r.sealed, 0);
+    const receipt = signReceipt(bed.bob.signing, r.clip.clipId, r.sealed, 0);
     await inbox.add(r.clip, r.sealed, receipt);
     await expect(inbox.add(r.clip, r.sealed, receipt)).rejects.toThrow(/already holds/);
   });
 
   it('throws DiskFullError on a full disk and keeps nothing', async () => {
-    const dir = freshDir();
+    const dir = bed.dir();
     const fs: AtomicFs = {
       ...fsp,
       // The journal append gets 1000 bytes onto the disk, then the disk is full: those must be cut off again.
@@ -156,7 +143,7 @@ describe('Inbox', () => {
     };
     const inbox = await Inbox.open({ dir, fs });
     const r = await received();
-    await expect(inbox.add(r.clip, r.sealed, signReceipt(bob.signing, r.clip.clipId, r.sealed, 0))).rejects.toBeInstanceOf(DiskFullError);
+    await expect(inbox.add(r.clip, r.sealed, signReceipt(bed.bob.signing, r.clip.clipId, r.sealed, 0))).rejects.toBeInstanceOf(DiskFullError);
     expect(await readdir(dir)).toEqual([JOURNAL_FILE]);
     expect((await fsp.stat(join(dir, JOURNAL_FILE))).size).toBe(0);
     expect(inbox.next()).toBeUndefined();

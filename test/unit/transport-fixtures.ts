@@ -2,6 +2,7 @@
 // (node:crypto Ed25519, age X25519), a real Ogg Opus clip made by sox + opusenc, sealed with the
 // real firmware/clip sealer, and a receiver wired to the real opener.
 import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,4 +129,29 @@ export async function sealWire(opts: { from: Party; to: readonly Party[]; ogg: U
   await pump;
   const { stored, header } = await sealer.sealed;
   return { frames, stored, header };
+}
+
+/** The inbox tests' common ground: alice and bob, a 1 s clip, and a temp root removed after the file. */
+export interface InboxTestBed {
+  readonly root: string;
+  readonly alice: Party;
+  readonly bob: Party;
+  readonly ogg: Uint8Array;
+  /** A new directory's path under the root (not created). */
+  dir(): string;
+}
+
+/** Registers the file's beforeAll/afterAll; the fields are set once beforeAll has run. */
+export function inboxTestBed(prefix: string): InboxTestBed {
+  let n = 0;
+  const bed = { dir: () => join(bed.root, `d${n++}`) } as { -readonly [K in keyof InboxTestBed]: InboxTestBed[K] };
+  beforeAll(async () => {
+    bed.root = await mkdtemp(join(tmpdir(), prefix));
+    [bed.alice, bed.bob] = (await Promise.all(['alice', 'bob'].map(makeParty))) as [Party, Party];
+    bed.ogg = await makeOgg(1);
+  });
+  afterAll(async () => {
+    if (bed.root) await rm(bed.root, { recursive: true, force: true });
+  });
+  return bed;
 }
