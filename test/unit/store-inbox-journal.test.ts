@@ -18,6 +18,12 @@ import type { InboundClip } from '../../firmware/transport/clip-opener.js';
 import { inboxTestBed, seal } from './transport-fixtures.js';
 
 const bed = inboxTestBed('torlk-inbox-journal-');
+/** A journal file's path in a new, empty directory. */
+async function freshJournalPath(): Promise<string> {
+  const dir = bed.dir();
+  await fsp.mkdir(dir);
+  return join(dir, JOURNAL_FILE);
+}
 
 async function received(): Promise<{ clip: InboundClip; sealed: Uint8Array; receipt: SignedReceipt }> {
   const createdAt = Date.now();
@@ -103,9 +109,7 @@ describe('journal format', () => {
   });
 
   it('cuts a torn tail off the file at open, at every offset of the last entry', async () => {
-    const dir = bed.dir();
-    await fsp.mkdir(dir);
-    const path = join(dir, JOURNAL_FILE);
+    const path = await freshJournalPath();
     for (let cut = lastStart + 1; cut < file.length; cut++) {
       await writeFile(path, file.subarray(0, cut));
       const journal = await InboxJournal.open(path);
@@ -136,9 +140,7 @@ describe('InboxJournal appends', () => {
   const sealed = new Uint8Array(randomBytes(5000));
 
   it('serialises concurrent appends, creates the file 0600, and empties it on clear', async () => {
-    const dir = bed.dir();
-    await fsp.mkdir(dir);
-    const path = join(dir, JOURNAL_FILE);
+    const path = await freshJournalPath();
     const journal = await InboxJournal.open(path);
     await Promise.all(Array.from({ length: 20 }, (_, i) => journal.append({ i }, sealed.subarray(0, 100 * i))));
     const parsed = parseJournal(await readFile(path));
@@ -156,9 +158,7 @@ describe('InboxJournal appends', () => {
   });
 
   it('a full disk mid-append: DiskFullError, the partial entry cut off, and the next append works once space is back', async () => {
-    const dir = bed.dir();
-    await fsp.mkdir(dir);
-    const path = join(dir, JOURNAL_FILE);
+    const path = await freshJournalPath();
     let full = false;
     const fs = journalFaults({
       write: async (real, b, o, l) => {
@@ -183,9 +183,7 @@ describe('InboxJournal appends', () => {
   });
 
   it('a failed fdatasync (not a full disk): typed error with the path and step, entry cut off', async () => {
-    const dir = bed.dir();
-    await fsp.mkdir(dir);
-    const path = join(dir, JOURNAL_FILE);
+    const path = await freshJournalPath();
     let fail = true;
     const journal = await InboxJournal.open(path, journalFaults({
       datasync: async (real) => {
@@ -205,9 +203,7 @@ describe('InboxJournal appends', () => {
   });
 
   it('when even the cut-back fails, refuses every later append with that error until reopened', async () => {
-    const dir = bed.dir();
-    await fsp.mkdir(dir);
-    const path = join(dir, JOURNAL_FILE);
+    const path = await freshJournalPath();
     let broken = true;
     const journal = await InboxJournal.open(path, journalFaults({
       write: async (real, b, o, l) => (broken && o > 0 ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : real(b, o, broken ? Math.min(l, 100) : l)),
