@@ -21,6 +21,7 @@ import { Inbox } from '../../firmware/store/inbox.js';
 import { uploadClip } from '../../firmware/transport/sender.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
+import { sayPhrase } from '../support/say-phrase.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
 import { bestAlignment } from './e2e-audio-checks.js';
 
@@ -101,11 +102,7 @@ describe('running without tor', () => {
     await until(() => app.shell.state.tor.kind === 'error', 5000, 'the tor error to reach the radio');
     expect(app.shell.ledPattern).toBe('torError');
     const queued = new Promise<{ clipId: string }>((resolve) => app.once('queued', resolve));
-    await hw.microphone.load(speech.raw);
-    await sleep(speech.leadMs - 150);
-    hw.button.press();
-    await sleep(speech.speechMs + 250);
-    hw.button.release();
+    await sayPhrase(hw, speech);
     const { clipId } = await queued;
     expect(app.outbox.pending().map((i) => i.clipId)).toEqual([clipId]);
     expect(app.shell.state.outgoing).toHaveLength(1);

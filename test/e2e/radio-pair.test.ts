@@ -11,6 +11,7 @@ import { RadioApp } from '../../firmware/app/radio-app.js';
 import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
+import { sayPhrase } from '../support/say-phrase.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
 import { makeSpeech, readRawS16, type Speech } from '../../firmware/app/demo-speech.js';
 import { bestAlignment, opusdec16k, opusinfoClean, processesMentioning } from './e2e-audio-checks.js';
@@ -69,13 +70,7 @@ describe('alice talks to bob through two full radios', () => {
     await bob.app.stop(); // his tor and receiver go away; his onion's descriptor is still out there
     const queued = new Promise<{ clipId: string }>((resolve) => alice.app.once('queued', resolve));
     const retried = new Promise<{ error: string }>((resolve) => alice.app.once('retry', resolve));
-    const mic = alice.microphone as FileFedMicrophone;
-    const button = alice.button as ScriptedButton;
-    await mic.load(speech.raw);
-    await new Promise((r) => setTimeout(r, speech.leadMs - 150));
-    button.press();
-    await new Promise((r) => setTimeout(r, speech.speechMs + 250));
-    button.release();
+    await sayPhrase({ microphone: alice.microphone as FileFedMicrophone, button: alice.button as ScriptedButton }, speech);
     const { clipId } = await queued;
     await retried;
     expect(alice.app.outbox.pending().map((i) => i.clipId)).toEqual([clipId]);

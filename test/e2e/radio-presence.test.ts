@@ -14,6 +14,7 @@ import { RadioApp } from '../../firmware/app/radio-app.js';
 import { SocksError, socksConnect } from '../../firmware/tor/index.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
+import { sayPhrase } from '../support/say-phrase.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
 import { useTestnet } from '../support/testnet.js';
 
@@ -71,11 +72,7 @@ describe('presence watch', () => {
     await b.app.stop(); // bob switches off; his old descriptor stays on the HSDirs
     const queued = new Promise<{ clipId: string }>((resolve) => a.app.once('queued', resolve));
     const retried = new Promise<{ error: string }>((resolve) => a.app.once('retry', resolve));
-    await a.mic.load(speech.raw);
-    await sleep(speech.leadMs - 150);
-    a.button.press();
-    await sleep(speech.speechMs + 250);
-    a.button.release();
+    await sayPhrase({ microphone: a.mic, button: a.button }, speech);
     const { clipId } = await queued;
     await retried; // the first attempt failed: the outbox now waits 10-20 min
     const item = a.app.outbox.pending().find((i) => i.clipId === clipId);
