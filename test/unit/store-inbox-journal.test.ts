@@ -18,6 +18,20 @@ import type { InboundClip } from '../../firmware/transport/clip-opener.js';
 import { inboxTestBed, seal } from './transport-fixtures.js';
 
 const bed = inboxTestBed('torlk-inbox-journal-');
+/**
+ * A filesystem whose opens of temp files (the clip's own files being written out, not the journal)
+ * get `fault()`'s promise instead while it returns one.
+ */
+function tempOpens(fault: () => Promise<never> | undefined): AtomicFs {
+  return {
+    ...fsp,
+    open: (async (...args: Parameters<typeof fsp.open>) => {
+      const failed = String(args[0]).includes('.tmp-') ? fault() : undefined;
+      return failed ?? fsp.open(...args);
+    }) as typeof fsp.open,
+  };
+}
+
 /** A journal file's path in a new, empty directory. */
 async function freshJournalPath(): Promise<string> {
   const dir = bed.dir();
@@ -319,13 +333,7 @@ describe('Inbox with its journal', () => {
   it('a full disk during the write-out: add() succeeds, read() works, a warning is logged, the next add and a reopen write it', async () => {
     const dir = bed.dir();
     let full = true;
-    const fs: AtomicFs = {
-      ...fsp,
-      open: (async (...args: Parameters<typeof fsp.open>) => {
-        if (full && String(args[0]).includes('.tmp-')) throw enospc();
-        return fsp.open(...args);
-      }) as typeof fsp.open,
-    };
+    const fs = tempOpens(() => (full ? Promise.reject(enospc()) : undefined));
     const a = await received();
     const { lines } = await captureLog('warn', async () => {
       const inbox = await Inbox.open({ dir, fs });
@@ -505,13 +513,7 @@ describe('Inbox with its journal', () => {
   it('close() is bounded when the write-out hangs; the journal keeps the clip for the next open', async () => {
     const dir = bed.dir();
     let hang = true;
-    const fs: AtomicFs = {
-      ...fsp,
-      open: (async (...args: Parameters<typeof fsp.open>) => {
-        if (hang && String(args[0]).includes('.tmp-')) return new Promise(() => undefined); // a disk that never answers
-        return fsp.open(...args);
-      }) as typeof fsp.open,
-    };
+    const fs = tempOpens(() => (hang ? new Promise<never>(() => undefined) : undefined)); // a disk that never answers
     const inbox = await Inbox.open({ dir, fs, closeTimeoutMs: 200 });
     const a = await received();
     await inbox.add(a.clip, a.sealed, a.receipt);
