@@ -1,6 +1,8 @@
 // Crash-safe file replacement: write a temp file beside the target, fsync it, rename it over the
 // target, then fsync the directory so the rename itself survives a power cut. A reader (or a
 // process restarted after SIGKILL) sees either the old file or the new one, never a torn one.
+// With `sync: false` the fsyncs are left to a later makeDurable(): still whole after a SIGKILL
+// (the page cache outlives the process), not yet after a power cut.
 // Hand-written: write-file-atomic does the same but does not fsync the directory and is not installed.
 import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -61,7 +63,14 @@ export async function syncDir(dir: string, fs: AtomicFs = realFs): Promise<void>
 export async function writeFileAtomic(
   path: string,
   data: Uint8Array | string,
-  options: { mode?: number; fs?: AtomicFs; /** false: the caller fsyncs the directory once for several files. */ syncDir?: boolean } = {},
+  options: {
+    mode?: number;
+    fs?: AtomicFs;
+    /** false: the caller fsyncs the directory once for several files. */
+    syncDir?: boolean;
+    /** false: no fsync at all; the caller calls makeDurable() when it has to survive a power cut. */
+    sync?: boolean;
+  } = {},
 ): Promise<void> {
   const fs = options.fs ?? realFs;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -74,13 +83,13 @@ export async function writeFileAtomic(
     try {
       // writeFile loops over partial writes; sync before close so the data is on disk before the rename.
       await handle.writeFile(bytes);
-      await handle.sync();
+      if (options.sync !== false) await handle.sync();
     } finally {
       await handle.close();
     }
     await fs.rename(temp, path);
     created = false;
-    if (options.syncDir !== false) await syncDir(dir, fs);
+    if (options.sync !== false && options.syncDir !== false) await syncDir(dir, fs);
   } catch (err) {
     if (created) await fs.unlink(temp).catch(() => undefined);
     if (isNoSpace(err)) throw new DiskFullError(path, bytes.length);
@@ -88,13 +97,27 @@ export async function writeFileAtomic(
   }
 }
 
-/** Removes `path` and makes the removal durable; a missing file is not an error. */
-export async function removeFileDurably(path: string, fs: AtomicFs = realFs): Promise<void> {
+/** fsyncs a file written with `sync: false`, then its directory: from here it survives a power cut. */
+export async function makeDurable(path: string, fs: AtomicFs = realFs): Promise<void> {
+  const handle = await fs.open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await syncDir(dirname(path), fs);
+}
+
+/**
+ * Removes `path` and makes the removal durable; a missing file is not an error. `durable: false`
+ * skips the directory fsync, for a file that was never made durable itself.
+ */
+export async function removeFileDurably(path: string, fs: AtomicFs = realFs, options: { durable?: boolean } = {}): Promise<void> {
   try {
     await fs.unlink(path);
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ENOENT') return;
     throw err;
   }
-  await syncDir(dirname(path), fs);
+  if (options.durable !== false) await syncDir(dirname(path), fs);
 }

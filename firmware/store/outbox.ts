@@ -1,9 +1,17 @@
-// The outbox: every sealed clip is written here (fsync'd, atomically) before its first send
-// attempt, one file per (clip, recipient), and stays until that recipient's signed receipt comes
-// back or it expires. Failed attempts are retried with exponential backoff and jitter, one
-// delivery at a time per recipient so clips arrive in order. A SIGKILL at any moment loses
+// The outbox: every sealed clip is written here (atomically, fsync'd; a held one see below)
+// before its first send attempt, one file per (clip, recipient), and stays until that recipient's
+// signed receipt comes back or it expires. Failed attempts are retried with exponential backoff
+// and jitter, one delivery at a time per recipient so clips arrive in order. A SIGKILL at any moment loses
 // nothing: on restart the files are re-read and retried, and the receiver's dedupe by clip id
 // turns a retry of an already-delivered clip into "here is your receipt again".
+//
+// A held clip (a live upload is delivering it as the user releases) is written at once but fsync'd
+// only when that upload fails, when it has no receipt after heldSyncMs, or at stop(). Usually the
+// receipt comes first and the file is unlinked before the kernel ever wrote it: no fsyncs on the
+// SD card for a clip delivered live (three before: file, directory, the removal), and none racing
+// the last bytes at release. A SIGKILL still loses nothing (the page cache outlives the process);
+// a power cut within heldSyncMs of release loses the clip if the upload did not get through
+// either, the same exposure as the seconds of talk before it, which live only in RAM.
 //
 // Files, for item id I (a hash of clip id and recipient):
 //   I.item   one JSON line {clipId, recipient, createdAt, expiresAt}, then the sealed bytes
@@ -14,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createLog } from '../log.js';
 import type { Delivered, Recipient } from '../transport/sender.js';
-import { isTempName, removeFileDurably, writeFileAtomic, type AtomicFs } from './atomic-file.js';
+import { isTempName, makeDurable, removeFileDurably, writeFileAtomic, type AtomicFs } from './atomic-file.js';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
 
 const log = createLog('outbox');
@@ -51,6 +59,8 @@ export interface OutboxOptions {
   now?: () => number;
   random?: () => number;
   fs?: AtomicFs;
+  /** How long a held clip may go without fsync while its live upload runs (2 s by default). */
+  heldSyncMs?: number;
 }
 
 /** The outbox files could not be read back (hand-edited or damaged card); the item is skipped. */
@@ -62,6 +72,7 @@ export class OutboxCorruptError extends Error {
 }
 
 export const DEFAULT_EXPIRY_MS = 7 * 24 * 3600_000;
+export const DEFAULT_HELD_SYNC_MS = 2000;
 
 export function outboxItemId(clipId: string, recipient: Recipient): string {
   return createHash('sha256').update(`${clipId}\n${recipient.host}`).digest('hex').slice(0, 32);
@@ -73,6 +84,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private readonly busyRecipients = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** Held items written without fsync: the timer that makes each durable if no receipt comes first. */
+  private readonly unsynced = new Map<string, NodeJS.Timeout>();
+  /** fsyncs under way (makeDurable), so stop() can wait for them. */
+  private readonly syncing = new Set<Promise<void>>();
   private readonly now: () => number;
   private readonly random: () => number;
   /** Files that could not be parsed at open, left in place for a person to inspect. */
@@ -152,7 +167,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   /**
    * Persists `sealed` for each recipient (durably, before returning) and schedules delivery.
-   * With `hold`, no attempt starts until release() — a streaming upload is already delivering it.
+   * With `hold`, no attempt starts until release() — a streaming upload is already delivering it —
+   * and the file is fsync'd only if that upload does not end in a receipt soon (see the top).
    * Enqueuing a clip that is already queued for a recipient is a no-op. Throws DiskFullError.
    */
   async enqueue(clip: { clipId: string; sealed: Uint8Array }, recipients: readonly Recipient[], options: { hold?: boolean } = {}): Promise<OutboxItem[]> {
@@ -167,9 +183,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       const createdAt = this.now();
       const header = { clipId: clip.clipId, recipient, createdAt, expiresAt: createdAt + (this.opts.expiryMs ?? DEFAULT_EXPIRY_MS) };
       const line = Buffer.from(JSON.stringify(header) + '\n', 'utf8');
-      await writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, clip.sealed]), this.fsOpt);
-      const item: OutboxItem = { id, ...header, attempts: 0, nextAttemptAt: createdAt, held: options.hold === true };
+      const held = options.hold === true;
+      await writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, clip.sealed]), { ...this.fsOpt, sync: !held });
+      const item: OutboxItem = { id, ...header, attempts: 0, nextAttemptAt: createdAt, held };
       this.items.set(id, item);
+      // unref: a process that exits meanwhile keeps the file anyway (the page cache outlives it).
+      if (held) this.unsynced.set(id, setTimeout(() => this.sync(id), this.opts.heldSyncMs ?? DEFAULT_HELD_SYNC_MS).unref());
       created.push(item);
       log.info('clip queued', { clipId: clip.clipId, to: recipient.name, held: item.held });
       this.emit('queued', item);
@@ -191,9 +210,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   /** The streaming upload failed: let the outbox retry this delivery now. */
   release(clipId: string, recipient: Recipient): void {
-    const item = this.items.get(outboxItemId(clipId, recipient));
+    const id = outboxItemId(clipId, recipient);
+    const item = this.items.get(id);
     if (!item) return;
     item.held = false;
+    // From here the outbox alone carries the clip: it must survive a power cut now.
+    this.sync(id);
     this.schedule();
   }
 
@@ -208,11 +230,25 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.schedule();
   }
 
-  /** Stops scheduling; resolves when attempts already in flight have settled. */
+  /** Stops scheduling; resolves when attempts already in flight have settled and every clip is fsync'd. */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    await Promise.allSettled([...this.inFlight.values()]);
+    for (const id of [...this.unsynced.keys()]) this.sync(id);
+    await Promise.allSettled([...this.inFlight.values(), ...this.syncing]);
+  }
+
+  /** Makes a held item's file durable (once; a no-op if it already is or is gone). */
+  private sync(id: string): void {
+    if (!this.forgetUnsynced(id)) return;
+    const done = makeDurable(this.file(id, 'item'), this.opts.fs)
+      .catch((err: unknown) => {
+        // Delivered meanwhile (unlinked): nothing to keep. Otherwise the copy is still in the page
+        // cache and sent from there; only a power cut could lose it now.
+        if ((err as { code?: unknown }).code !== 'ENOENT') log.error('could not fsync an outbox clip', { id, err });
+      })
+      .finally(() => this.syncing.delete(done));
+    this.syncing.add(done);
   }
 
   private schedule(): void {
@@ -263,13 +299,24 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     log.info('clip delivered', { clipId: item.clipId, to: item.recipient.name, attempts: item.attempts + 1 });
     this.emit('delivered', item, delivered);
     const fs = this.opts.fs;
-    await Promise.all([removeFileDurably(this.file(item.id, 'item'), fs), removeFileDurably(this.file(item.id, 'state'), fs)]).catch((err: unknown) =>
+    // A held item delivered before its fsync was never made durable, so neither is its removal:
+    // at worst a power cut brings it back, to be answered as a duplicate.
+    const durable = !this.forgetUnsynced(item.id);
+    await Promise.all([removeFileDurably(this.file(item.id, 'item'), fs, { durable }), removeFileDurably(this.file(item.id, 'state'), fs, { durable })]).catch((err: unknown) =>
       log.warn('delivered clip still on disk: it will be sent again and answered as a duplicate', { clipId: item.clipId, to: item.recipient.name, err }),
     );
   }
 
+  /** A held item leaves unsynced: no fsync for it any more. True if it was still waiting for one. */
+  private forgetUnsynced(id: string): boolean {
+    const timer = this.unsynced.get(id);
+    clearTimeout(timer);
+    return this.unsynced.delete(id);
+  }
+
   private async drop(item: OutboxItem, why: string): Promise<void> {
     if (!this.items.delete(item.id)) return;
+    this.forgetUnsynced(item.id);
     await removeFileDurably(this.file(item.id, 'item'));
     await removeFileDurably(this.file(item.id, 'state'));
     log.warn('clip dropped', { clipId: item.clipId, to: item.recipient.name, why });

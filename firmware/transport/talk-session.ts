@@ -1,7 +1,7 @@
 // One press of the talk button, from the transport's side. At press: a StreamingUpload per
 // recipient (tor streams open while the user speaks). While held: every sealed chunk goes to all
-// of them. At release: the complete clip is persisted in the outbox *held* (so a crash from here on
-// loses nothing), then each upload's outcome settles its outbox item: a verified receipt marks it
+// of them. At release: the complete clip is written to the outbox *held* (so a firmware crash from
+// here on loses nothing; it is fsync'd only if no receipt comes soon, see outbox.ts), then each upload's outcome settles its outbox item: a verified receipt marks it
 // delivered, a failure hands it to the outbox's retries. The receiver dedupes by clip id, so a
 // retry after a stream that did get through stores and plays nothing twice.
 import type { Outbox } from '../store/outbox.js';
@@ -64,15 +64,15 @@ export class TalkSession {
 
   /**
    * Call at release with the complete clip as a standard age file (ClipSealStream.sealed.stored).
-   * Resolves once it is persisted (throws DiskFullError if it cannot be); `outcomes` then tells,
+   * Resolves once it is in the outbox (throws DiskFullError if it cannot be); `outcomes` then tells,
    * per recipient, whether the live stream delivered it or the outbox took over.
    */
   async release(stored: Uint8Array): Promise<{ outcomes: Promise<RecipientOutcome[]> }> {
     if (this.released) throw new Error('TalkSession.release called twice');
     this.released = true;
     const { outbox, recipients, clipId } = this.opts;
-    // The live bodies are finished first (if finish() was not called already): the fsync'd outbox
-    // write (5-30 ms on an SD card) then runs in parallel with the last bytes' trip, not in front.
+    // The live bodies are finished first (if finish() was not called already): the outbox write
+    // then runs in parallel with the last bytes' trip, not in front.
     const ends = this.uploads.map((u) => u.end());
     for (const e of ends) e.catch(() => undefined);
     await outbox.enqueue({ clipId, sealed: stored }, recipients, { hold: true });

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { build } from 'esbuild';
 import { Outbox, outboxItemId, type OutboxItem } from '../../firmware/store/outbox.js';
@@ -160,6 +160,60 @@ describe('Outbox', () => {
     expect(attempts).toEqual([b.clipId]);
     expect(outbox.pending()).toEqual([]);
     await outbox.stop();
+  });
+
+  it('writes a held clip at once but fsyncs it only when its live upload fails, has no receipt in time, or at stop', async () => {
+    const dir = freshDir();
+    const synced: string[] = [];
+    const fs: AtomicFs = {
+      ...fsp,
+      open: (async (...args: Parameters<typeof fsp.open>) => {
+        const handle = await fsp.open(...args);
+        const sync = handle.sync.bind(handle);
+        handle.sync = async () => {
+          synced.push(basename(String(args[0])));
+          return sync();
+        };
+        return handle;
+      }) as typeof fsp.open,
+    };
+    const itemFile = (c: { clipId: string }) => `${outboxItemId(c.clipId, bob)}.item`;
+    const attempts: string[] = [];
+    // Each outbox send waits for the fsyncs above it, so the removal's comes after them.
+    const deliver = async (item: OutboxItem) => (attempts.push(item.clipId), await until(() => synced.length >= 2), fakeDelivered(item.clipId));
+    const outbox = await Outbox.open({ dir, fs, heldSyncMs: 300, deliver });
+    outbox.start();
+    // Delivered live: written, never fsync'd, and its removal costs no fsync either.
+    const live = clip();
+    await outbox.enqueue(live, [bob], { hold: true });
+    expect(await readdir(dir)).toEqual([itemFile(live)]);
+    await outbox.markDelivered(live.clipId, bob, fakeDelivered(live.clipId));
+    expect(await readdir(dir)).toEqual([]);
+    expect(synced).toEqual([]);
+    // The live upload failed: fsync'd (file, then directory) at once, then sent by the outbox.
+    const failed = clip();
+    await outbox.enqueue(failed, [bob], { hold: true });
+    outbox.release(failed.clipId, bob);
+    await until(() => synced.length === 3);
+    expect(attempts).toEqual([failed.clipId]);
+    // Made durable, so its removal is too (the directory's second fsync).
+    expect(synced).toEqual([itemFile(failed), basename(dir), basename(dir)]);
+    // No receipt within heldSyncMs: fsync'd then, still held.
+    synced.length = 0;
+    const slow = clip();
+    await outbox.enqueue(slow, [bob], { hold: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(synced).toEqual([]);
+    await until(() => synced.length === 2);
+    expect(synced).toEqual([itemFile(slow), basename(dir)]);
+    // stop() leaves nothing unsynced.
+    synced.length = 0;
+    const last = clip();
+    await outbox.enqueue(last, [bob], { hold: true });
+    await outbox.stop();
+    expect(synced).toEqual([itemFile(last), basename(dir)]);
+    expect(attempts).toEqual([failed.clipId]);
+    expect(outbox.pending().map((i) => i.clipId).sort()).toEqual([slow.clipId, last.clipId].sort());
   });
 
   it('survives a restart: queued clips and their retry state come back; leftovers are swept', async () => {
