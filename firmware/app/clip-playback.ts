@@ -61,6 +61,8 @@ export interface PlayClipOptions {
   readonly contacts: readonly ClipSender[];
   readonly speaker: Speaker;
   readonly signal: AbortSignal;
+  /** The clip's audio as the receiver verified it moments ago: played as is, not opened again. */
+  readonly verifiedOgg?: Uint8Array;
 }
 
 /** Opens the stored clip (UnplayableClipError if it cannot be) without touching the speaker. */
@@ -75,9 +77,17 @@ export async function decodeStoredClip(o: Omit<PlayClipOptions, 'speaker' | 'sig
   }
 }
 
+function decodeVerifiedOgg(clipId: string, ogg: Uint8Array): DecodedClip {
+  try {
+    return clipPackets(ogg);
+  } catch (err) {
+    throw new UnplayableClipError(clipId, (err as Error).message, { cause: err });
+  }
+}
+
 /** Plays a stored clip to the speaker; the speaker's own errors pass through unchanged. */
 export async function playStoredClip(o: PlayClipOptions): Promise<PlaybackResult & { clip: DecodedClip }> {
-  const clip = await decodeStoredClip(o);
+  const clip = o.verifiedOgg ? decodeVerifiedOgg(o.clipId, o.verifiedOgg) : await decodeStoredClip(o);
   const result = await o.speaker.play(clip.format, clip.packets, o.signal);
   return { ...result, clip };
 }

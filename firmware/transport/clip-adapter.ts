@@ -56,6 +56,7 @@ export function clipOpener(options: ClipAdapterOptions): ClipOpener {
           createdAt: h.createdAt,
           durationMs: h.durationMs,
           stored: opened.stored,
+          ogg: opened.ogg,
         };
       },
       (err: unknown) => {

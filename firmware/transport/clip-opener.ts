@@ -20,6 +20,8 @@ export interface InboundClip {
 export interface OpenedInbound extends InboundClip {
   /** What to keep at rest: a standard age file to this device (`age -d -i` opens it). */
   readonly stored: Uint8Array;
+  /** The verified Ogg Opus audio, when the opener has it: playing the clip needs no second open. */
+  readonly ogg?: Uint8Array;
 }
 
 export interface InboundOpenStream {

@@ -49,7 +49,8 @@ export interface Rejection {
 }
 
 export interface ReceiverEvents {
-  clip: [InboxEntry];
+  /** A new clip, stored and answered; `ogg`: its verified audio, when the opener gave it. */
+  clip: [entry: InboxEntry, ogg: Uint8Array | undefined];
   duplicate: [InboxEntry];
   rejected: [Rejection];
 }
@@ -229,7 +230,19 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         verifyMs: Math.round((openedAt - bodyEndedAt) * 10) / 10, storeMs: Math.round((performance.now() - openedAt) * 10) / 10,
       });
       reply(res, entry.receipt, duplicate);
-      events.emit(duplicate ? 'duplicate' : 'clip', entry);
+      // Told once the receipt is out of this process, not before: what listens (playback's start,
+      // several ms of CPU) would otherwise run while the sender waits and delay the receipt's trip,
+      // most on a one-core Zero W where the radio's own tor must forward it.
+      let told = false;
+      const tell = () => {
+        if (told) return;
+        told = true;
+        if (duplicate) events.emit('duplicate', entry);
+        else events.emit('clip', entry, r.opened.ogg);
+      };
+      // A sender gone while the clip was stored: its response closed before this line, no event to wait for.
+      if (res.writableFinished || res.destroyed || !res.socket || res.socket.destroyed) tell();
+      else res.once('finish', tell).once('close', tell);
     } catch (err) {
       clearTimeout(idle);
       await writer.abort(err).catch(() => undefined);

@@ -6,6 +6,7 @@ import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { makeOgg, makeParty, seal, sealWire, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
 import { verifyReceipt } from '../../firmware/transport/receipt.js';
+import { openClip } from '../../firmware/clip/open-clip.js';
 import type { Rejection } from '../../firmware/transport/receiver.js';
 import type { AtomicFs } from '../../firmware/store/atomic-file.js';
 import { JOURNAL_FILE } from '../../firmware/store/inbox.js';
@@ -102,6 +103,22 @@ describe('receiver: accepted clips', () => {
     verifyReceipt(reply.json, { signingKey: bob.signing.publicKey, clipId: header.clipId });
     const entry = rx.inbox.get(header.clipId)!;
     expect(Buffer.from(await rx.inbox.read(entry)).equals(Buffer.from(stored))).toBe(true);
+  });
+
+  it('announces a new clip with its verified audio, so playing it needs no second open', async () => {
+    const events: { clipId: string; ogg: Uint8Array | undefined }[] = [];
+    const onClip = (e: { clipId: string }, audio: Uint8Array | undefined) => events.push({ clipId: e.clipId, ogg: audio });
+    rx.receiver.events.on('clip', onClip);
+    try {
+      const { frames, stored, header } = await sealWire({ from: alice, to: [bob], ogg });
+      expect((await post(Buffer.concat(frames))).status).toBe(200);
+      await new Promise((r) => setImmediate(r));
+      const opened = await openClip(stored, { identity: { ageIdentity: bob.ageIdentity, ageRecipient: bob.ageRecipient }, contacts: [alice.card] });
+      expect(events.map((e) => e.clipId)).toEqual([header.clipId]);
+      expect(Buffer.from(events[0]!.ogg!).equals(Buffer.from(opened.ogg))).toBe(true);
+    } finally {
+      rx.receiver.events.off('clip', onClip);
+    }
   });
 
   it('answers a duplicate with the original receipt and stores nothing new', async () => {
@@ -241,6 +258,48 @@ describe('receiver: every kind of rejection has its own status, stores nothing, 
     const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
     expect((await post(sealed)).status).toBe(200);
     expect(rx.inbox.get(header.clipId)).toBeDefined();
+  });
+});
+
+describe('receiver: a sender that hangs up while its clip is being stored', () => {
+  it('keeps the clip and still announces it, though the receipt never leaves', async () => {
+    let bodyIn!: () => void;
+    const bodyRead = new Promise<void>((r) => (bodyIn = r));
+    const fs: AtomicFs = {
+      ...fsp,
+      // The journal's fdatasync waits until the sender is gone, so the receipt has no socket left.
+      open: (async (...args: Parameters<typeof fsp.open>) => {
+        const handle = await fsp.open(...args);
+        if (!String(args[0]).endsWith(JOURNAL_FILE)) return handle;
+        const datasync = handle.datasync.bind(handle);
+        return Object.assign(handle, {
+          datasync: async () => {
+            bodyIn();
+            await new Promise((r) => setTimeout(r, 200));
+            return datasync();
+          },
+        });
+      }) as typeof fsp.open,
+    };
+    const slow = await startTestReceiver({ me: bob, contacts: [alice], fs });
+    const announced: string[] = [];
+    slow.receiver.events.on('clip', (e) => announced.push(e.clipId));
+    try {
+      const { frames, header } = await sealWire({ from: alice, to: [bob], ogg });
+      const body = Buffer.concat(frames);
+      const sock = connect(slow.receiver.port, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      sock.write(`POST /v1/clip HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n`);
+      sock.write(body);
+      await bodyRead;
+      sock.destroy();
+      const until = Date.now() + 5000;
+      while (announced.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      expect(announced).toEqual([header.clipId]);
+      expect(slow.inbox.get(header.clipId)).toBeDefined();
+    } finally {
+      await slow.close();
+    }
   });
 });
 
