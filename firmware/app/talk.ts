@@ -64,6 +64,7 @@ export class Talk {
 
   /** Release: the recording ends after its tail; `done` then gives the clip. Idempotent. */
   stop(): void {
+    if (!this.#stopping) this.o.session.hold();
     this.#stopping ??= this.#recording.then((r) => r.stop());
     this.#stopping.catch(() => undefined);
   }

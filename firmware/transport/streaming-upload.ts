@@ -24,6 +24,8 @@ export class StreamingUpload implements LiveBody {
   #queued: Uint8Array[] = [];
   #ending: { end: true } | { fail: Error } | undefined;
   #sink: BodySink | undefined;
+  /** hold() came before the request was open. */
+  #held = false;
   /** No more bytes are taken: ended, aborted, or the sender gave up. */
   #closed = false;
 
@@ -42,6 +44,13 @@ export class StreamingUpload implements LiveBody {
     if (this.#closed) return;
     if (this.#sink) this.#sink.write(chunk);
     else this.#queued.push(chunk);
+  }
+
+  /** The user released: the rest of the body goes out in one write with its end (BodySink.hold). */
+  hold(): void {
+    if (this.#closed) return;
+    if (this.#sink) this.#sink.hold();
+    else this.#held = true;
   }
 
   /** The clip is complete: finish the body and wait for the receipt via `result`. */
@@ -66,6 +75,7 @@ export class StreamingUpload implements LiveBody {
   connect(sink: BodySink): void {
     const queued = this.#queued;
     this.#queued = [];
+    if (this.#held) sink.hold();
     for (const chunk of queued) sink.write(chunk);
     const ending = this.#ending;
     if (ending && 'fail' in ending) return sink.fail(ending.fail);

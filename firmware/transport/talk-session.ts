@@ -53,6 +53,11 @@ export class TalkSession {
     for (const u of this.uploads) u.write(chunk);
   }
 
+  /** The user released: what is still to be sealed goes out with the end, in one write per upload. */
+  hold(): void {
+    for (const u of this.uploads) u.hold();
+  }
+
   /**
    * The wire stream is complete (its last frame was written): end the live bodies now, in the same
    * turn as that frame, so the receiver can verify while this radio still assembles and persists

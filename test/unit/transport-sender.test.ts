@@ -162,6 +162,51 @@ describe('StreamingUpload', () => {
     expect(await delivered).toMatchObject({ duplicate: false, bytesSent: sealed.length });
   });
 
+  it('after hold() (the release), frames sealed turns apart still leave with the end as one TCP write', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    let socket!: Socket;
+    const capture: Connector = async (h, p) => (socket = await direct(h, p));
+    const upload = StreamingUpload.start({ connector: capture, recipient: rx.recipient, clipId: header.clipId });
+    const cut = sealed.length - 300;
+    upload.write(sealed.subarray(0, cut));
+    while (!socket || socket.bytesWritten < cut) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    const writes: number[] = [];
+    const spied = socket as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    for (const name of ['_write', '_writev'] as const) {
+      const original = spied[name]!.bind(socket);
+      spied[name] = (...args: unknown[]) => {
+        writes.push(name === '_writev' ? (args[0] as unknown[]).length : 1);
+        return original(...args);
+      };
+    }
+    upload.hold();
+    upload.write(sealed.subarray(cut, cut + 200));
+    await new Promise((r) => setTimeout(r, 10)); // the signature frame takes a few turns to seal
+    upload.write(sealed.subarray(cut + 200));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(writes).toEqual([]); // held: nothing reached the kernel yet
+    const delivered = upload.end();
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toBeGreaterThanOrEqual(3);
+    expect(await delivered).toMatchObject({ duplicate: false, bytesSent: sealed.length });
+  });
+
+  it('a hold() before the stream is open still ends in a delivered clip', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const slow: Connector = async (h, p) => (await gate, direct(h, p));
+    const upload = StreamingUpload.start({ connector: slow, recipient: rx.recipient, clipId: header.clipId });
+    upload.write(sealed.subarray(0, 1000));
+    upload.hold();
+    upload.write(sealed.subarray(1000));
+    open();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await upload.end()).toMatchObject({ duplicate: false, bytesSent: sealed.length });
+    expect(Buffer.from(await rx.inbox.read(rx.inbox.get(header.clipId)!)).equals(Buffer.from(sealed))).toBe(true);
+  });
+
   it('an aborted recording stores nothing at the receiver', async () => {
     const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
     const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: header.clipId });
