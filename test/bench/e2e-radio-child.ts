@@ -48,7 +48,9 @@ if (config.replayOgg) {
 const app = await RadioApp.start({
   dataDir: config.dataDir,
   configPath: config.configPath,
-  hardware: { button, led: new RecordingLed(), microphone, speaker: createSimSpeaker({ outfile: config.speakerFile, rate: 16000 }) },
+  // Paced, as a sound card plays: unpaced, the file speaker decoded a whole clip in one burst of
+  // CPU just as the receipt crossed tor, which no device does.
+  hardware: { button, led: new RecordingLed(), microphone, speaker: createSimSpeaker({ outfile: config.speakerFile, rate: 16000, pace: true }) },
   tor: { extraConfig: config.torConfig },
 });
 send({ t: 'ready', startMs: app.startMs, onion: app.onion });
