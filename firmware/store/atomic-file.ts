@@ -46,14 +46,19 @@ export function isTempName(name: string): boolean {
   return name.startsWith(TEMP_PREFIX);
 }
 
-/** fsyncs a directory so entries created, renamed or removed in it are durable. */
-export async function syncDir(dir: string, fs: AtomicFs = realFs): Promise<void> {
-  const handle = await fs.open(dir, 'r');
+/** fsyncs what `path` names, a file or a directory. */
+async function syncPath(path: string, fs: AtomicFs): Promise<void> {
+  const handle = await fs.open(path, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** fsyncs a directory so entries created, renamed or removed in it are durable. */
+export async function syncDir(dir: string, fs: AtomicFs = realFs): Promise<void> {
+  await syncPath(dir, fs);
 }
 
 /**
@@ -99,12 +104,7 @@ export async function writeFileAtomic(
 
 /** fsyncs a file written with `sync: false`, then its directory: from here it survives a power cut. */
 export async function makeDurable(path: string, fs: AtomicFs = realFs): Promise<void> {
-  const handle = await fs.open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await syncPath(path, fs);
   await syncDir(dirname(path), fs);
 }
 

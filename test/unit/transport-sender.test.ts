@@ -134,7 +134,11 @@ describe('StreamingUpload', () => {
     expect(Buffer.from(await rx.inbox.read(rx.inbox.get(header.clipId)!)).equals(Buffer.from(sealed))).toBe(true);
   });
 
-  it('sends the release burst (last frames and the chunked terminator) as one TCP write', async () => {
+  /**
+   * A live upload with all but the clip's last 300 bytes on the wire, and from then on the socket's
+   * writes to the kernel counted (net.Socket's own _write/_writev; a writev counts its chunks).
+   */
+  async function uploadBeforeRelease(): Promise<{ upload: StreamingUpload; sealed: Uint8Array; cut: number; writes: number[] }> {
     const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
     let socket!: Socket;
     const capture: Connector = async (h, p) => (socket = await direct(h, p));
@@ -143,7 +147,6 @@ describe('StreamingUpload', () => {
     upload.write(sealed.subarray(0, cut));
     while (!socket || socket.bytesWritten < cut) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 20));
-    // Count the socket's writes to the kernel from here on (net.Socket's own _write/_writev).
     const writes: number[] = [];
     const spied = socket as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
     for (const name of ['_write', '_writev'] as const) {
@@ -153,6 +156,11 @@ describe('StreamingUpload', () => {
         return original(...args);
       };
     }
+    return { upload, sealed, cut, writes };
+  }
+
+  it('sends the release burst (last frames and the chunked terminator) as one TCP write', async () => {
+    const { upload, sealed, cut, writes } = await uploadBeforeRelease();
     // Release: the last page's frame, the signature frame, then the end, in one turn.
     upload.write(sealed.subarray(cut, cut + 200));
     upload.write(sealed.subarray(cut + 200));
@@ -163,23 +171,7 @@ describe('StreamingUpload', () => {
   });
 
   it('after hold() (the release), frames sealed turns apart still leave with the end as one TCP write', async () => {
-    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
-    let socket!: Socket;
-    const capture: Connector = async (h, p) => (socket = await direct(h, p));
-    const upload = StreamingUpload.start({ connector: capture, recipient: rx.recipient, clipId: header.clipId });
-    const cut = sealed.length - 300;
-    upload.write(sealed.subarray(0, cut));
-    while (!socket || socket.bytesWritten < cut) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 20));
-    const writes: number[] = [];
-    const spied = socket as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
-    for (const name of ['_write', '_writev'] as const) {
-      const original = spied[name]!.bind(socket);
-      spied[name] = (...args: unknown[]) => {
-        writes.push(name === '_writev' ? (args[0] as unknown[]).length : 1);
-        return original(...args);
-      };
-    }
+    const { upload, sealed, cut, writes } = await uploadBeforeRelease();
     upload.hold();
     upload.write(sealed.subarray(cut, cut + 200));
     await new Promise((r) => setTimeout(r, 10)); // the signature frame takes a few turns to seal
