@@ -11,7 +11,8 @@
 // SD card for a clip delivered live (three before: file, directory, the removal), and none racing
 // the last bytes at release. A SIGKILL still loses nothing (the page cache outlives the process);
 // a power cut within heldSyncMs of release loses the clip if the upload did not get through
-// either, the same exposure as the seconds of talk before it, which live only in RAM.
+// either, the same exposure as the seconds of talk before it, which live only in RAM. Items found
+// at open are fsync'd in the background: a SIGKILL may have left held ones in the page cache only.
 //
 // Files, for item id I (a hash of clip id and recipient):
 //   I.item   one JSON line {clipId, recipient, createdAt, expiresAt}, then the sealed bytes
@@ -136,6 +137,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
           ...(state.lastError ? { lastError: state.lastError } : {}),
           held: false,
         });
+        // Possibly one a SIGKILL left unsynced (held at release): in the page cache, not yet on the card.
+        this.unsynced.set(id, setTimeout(() => this.sync(id), 0).unref());
       } catch (err) {
         const e = err instanceof OutboxCorruptError ? err : new OutboxCorruptError(name, String(err));
         log.error('skipping damaged outbox item', { file: name, err: e });

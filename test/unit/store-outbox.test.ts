@@ -214,6 +214,12 @@ describe('Outbox', () => {
     expect(synced).toEqual([itemFile(last), basename(dir)]);
     expect(attempts).toEqual([failed.clipId]);
     expect(outbox.pending().map((i) => i.clipId).sort()).toEqual([slow.clipId, last.clipId].sort());
+    // Reopened (as after a SIGKILL, when held clips may never have been fsync'd): each found is made durable.
+    synced.length = 0;
+    const reopened = await Outbox.open({ dir, fs, deliver: async () => new Promise<Delivered>(() => undefined) });
+    await until(() => synced.length === 4);
+    expect(synced.filter((f) => f.endsWith('.item')).sort()).toEqual([itemFile(slow), itemFile(last)].sort());
+    await reopened.stop();
   });
 
   it('survives a restart: queued clips and their retry state come back; leftovers are swept', async () => {
