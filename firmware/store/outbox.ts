@@ -1,9 +1,9 @@
 // The outbox: every sealed clip is written here (atomically, fsync'd; a held one see below)
 // before its first send attempt, one file per (clip, recipient), and stays until that recipient's
 // signed receipt comes back or it expires. Failed attempts are retried with exponential backoff
-// and jitter, one delivery at a time per recipient so clips arrive in order. A SIGKILL at any moment loses
-// nothing: on restart the files are re-read and retried, and the receiver's dedupe by clip id
-// turns a retry of an already-delivered clip into "here is your receipt again".
+// and jitter, one delivery at a time per recipient so clips arrive in order. A SIGKILL at any
+// moment loses nothing: on restart the files are re-read and retried, and the receiver's dedupe by
+// clip id turns a retry of an already-delivered clip into "here is your receipt again".
 //
 // A held clip (a live upload is delivering it as the user releases) is written at once but fsync'd
 // only when that upload fails, when it has no receipt after heldSyncMs, or at stop(). Usually the

@@ -1,8 +1,9 @@
 // One press of the talk button, from the transport's side. At press: a StreamingUpload per
 // recipient (tor streams open while the user speaks). While held: every sealed chunk goes to all
 // of them. At release: the complete clip is written to the outbox *held* (so a firmware crash from
-// here on loses nothing; it is fsync'd only if no receipt comes soon, see outbox.ts), then each upload's outcome settles its outbox item: a verified receipt marks it
-// delivered, a failure hands it to the outbox's retries. The receiver dedupes by clip id, so a
+// here on loses nothing; it is fsync'd only if no receipt comes soon, see outbox.ts), then each
+// upload's outcome settles its outbox item: a verified receipt marks it delivered, a failure hands
+// it to the outbox's retries. The receiver dedupes by clip id, so a
 // retry after a stream that did get through stores and plays nothing twice.
 import type { Outbox } from '../store/outbox.js';
 import { createLog } from '../log.js';
