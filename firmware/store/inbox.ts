@@ -2,7 +2,7 @@
 // to this device's own key (`age -d -i <identity>` opens it). Beside it, a small JSON record (who,
 // when, the receipt we signed) and, once played, a `.played` marker.
 //
-// A new clip is made durable by ONE append + fdatasync to the inbox journal (inbox-journal.ts)
+// A new clip is made durable by ONE durable append (O_DSYNC) to the inbox journal (inbox-journal.ts)
 // before add() returns and the receipt is sent: one flush instead of two file writes and a
 // directory fsync, which on an SD card is the difference between one and two 5-30 ms flushes.
 // The clip and record files are then written in the background (atomically, one directory fsync
@@ -252,7 +252,7 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
     this.unwritten.set(key, unwritten);
     this.inJournal.add(key);
     try {
-      // The receipt goes out only after this: one append + fdatasync.
+      // The receipt goes out only after this: one durable append.
       await this.journal.append(record, sealed);
     } catch (err) {
       this.unwritten.delete(key);

@@ -1,5 +1,5 @@
 // What storing a received 20 KB clip costs before its receipt can go out (issue 6: release-to-
-// delivered latency). Inbox.add (one journal append + fdatasync) against, in the same run on the
+// delivered latency). Inbox.add (one O_DSYNC journal append) against, in the same run on the
 // same disk, the store it replaced: clip and record each written atomically (temp + write + fsync
 // + rename) in parallel, then one directory fsync. A raw append + fdatasync of the same bytes to an
 // open file is the floor. Interleaved, each after an idle gap (as clips arrive), median of 50.

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
+import { constants as fsConstants } from 'node:fs';
 import { build } from 'esbuild';
 import { Inbox, inboxKey, JOURNAL_FILE } from '../../firmware/store/inbox.js';
 import { encodeJournalEntry, InboxJournal, InboxJournalError, JOURNAL_MAGIC, parseJournal, type JournalFs } from '../../firmware/store/inbox-journal.js';
@@ -69,16 +70,15 @@ const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, w
 
 type Write = (b: Uint8Array, o: number, l: number) => Promise<{ bytesWritten: number }>;
 /** An fs whose journal handles' calls go through `faults` (each may fail or pass to the real call). */
-function journalFaults(faults: { write?: (real: Write, b: Uint8Array, o: number, l: number) => Promise<{ bytesWritten: number }>; datasync?: (real: () => Promise<void>) => Promise<void>; truncate?: (real: (len: number) => Promise<void>, len: number) => Promise<void> }, base: AtomicFs = { ...fsp }): AtomicFs {
+function journalFaults(faults: { write?: (real: Write, b: Uint8Array, o: number, l: number) => Promise<{ bytesWritten: number }>; truncate?: (real: (len: number) => Promise<void>, len: number) => Promise<void> }, base: AtomicFs = { ...fsp }): AtomicFs {
   return {
     ...base,
     open: (async (...args: Parameters<typeof fsp.open>) => {
       const handle = await base.open(...args);
       if (!String(args[0]).endsWith(JOURNAL_FILE)) return handle;
-      const real = { write: handle.write.bind(handle) as Write, datasync: handle.datasync.bind(handle), truncate: handle.truncate.bind(handle) };
+      const real = { write: handle.write.bind(handle) as Write, truncate: handle.truncate.bind(handle) };
       return Object.assign(handle, {
         write: (b: Uint8Array, o: number, l: number) => (faults.write ? faults.write(real.write, b, o, l) : real.write(b, o, l)),
-        datasync: () => (faults.datasync ? faults.datasync(real.datasync) : real.datasync()),
         truncate: (len: number) => (faults.truncate ? faults.truncate(real.truncate, len) : real.truncate(len)),
       });
     }) as typeof fsp.open,
@@ -196,23 +196,38 @@ describe('InboxJournal appends', () => {
     await journal.close();
   });
 
-  it('a failed fdatasync (not a full disk): typed error with the path and step, entry cut off', async () => {
+  it('a failed write (not a full disk): typed error with the path and step, the partial entry cut off', async () => {
     const path = await freshJournalPath();
     let fail = true;
     const journal = await InboxJournal.open(path, journalFaults({
-      datasync: async (real) => {
-        if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-        return real();
-      },
+      // Part of the entry reaches the file, then the disk fails.
+      write: async (real, b, o, l) => (fail && o > 0 ? Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })) : real(b, o, fail ? Math.min(l, 100) : l)),
     }));
     const err = await journal.append({ x: 1 }, sealed).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InboxJournalError);
-    expect(err).toMatchObject({ path, operation: 'datasync' });
-    expect((err as Error).message).toMatch(/journal.*datasync failed.*EIO/);
+    expect(err).toMatchObject({ path, operation: 'write' });
+    expect((err as Error).message).toMatch(/journal.*write failed.*EIO/);
     expect((await stat(path)).size).toBe(0);
     fail = false;
     await journal.append({ y: 2 }, sealed);
     expect(parseJournal(await readFile(path)).entries.map((e) => e.record)).toEqual([{ y: 2 }]);
+    await journal.close();
+  });
+
+  it('is open O_DSYNC in the kernel, so an append is on the medium when its write returns', async () => {
+    const path = await freshJournalPath();
+    let fd = -1;
+    const journal = await InboxJournal.open(path, {
+      open: (async (...args: Parameters<typeof fsp.open>) => {
+        const handle = await fsp.open(...args);
+        fd = handle.fd;
+        return handle;
+      }) as typeof fsp.open,
+    });
+    // The file description's flags as the kernel holds them (octal), not what we asked for.
+    const flags = parseInt(/^flags:\s+([0-7]+)$/m.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+    expect(flags & fsConstants.O_DSYNC).toBe(fsConstants.O_DSYNC);
+    expect(flags & fsConstants.O_APPEND).toBe(fsConstants.O_APPEND);
     await journal.close();
   });
 

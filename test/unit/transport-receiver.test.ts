@@ -267,16 +267,16 @@ describe('receiver: a sender that hangs up while its clip is being stored', () =
     const bodyRead = new Promise<void>((r) => (bodyIn = r));
     const fs: AtomicFs = {
       ...fsp,
-      // The journal's fdatasync waits until the sender is gone, so the receipt has no socket left.
+      // The journal's durable write waits until the sender is gone, so the receipt has no socket left.
       open: (async (...args: Parameters<typeof fsp.open>) => {
         const handle = await fsp.open(...args);
         if (!String(args[0]).endsWith(JOURNAL_FILE)) return handle;
-        const datasync = handle.datasync.bind(handle);
+        const write = handle.write.bind(handle) as (b: Uint8Array, o: number, l: number) => Promise<{ bytesWritten: number }>;
         return Object.assign(handle, {
-          datasync: async () => {
+          write: async (b: Uint8Array, o: number, l: number) => {
             bodyIn();
             await new Promise((r) => setTimeout(r, 200));
-            return datasync();
+            return write(b, o, l);
           },
         });
       }) as typeof fsp.open,
