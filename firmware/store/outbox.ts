@@ -13,6 +13,10 @@
 // a power cut within heldSyncMs of release loses the clip if the upload did not get through
 // either, the same exposure as the seconds of talk before it, which live only in RAM. Items found
 // at open are fsync'd in the background: a SIGKILL may have left held ones in the page cache only.
+// A held clip is in the outbox from the moment enqueue() is called, while its file is still being
+// written: a receipt that comes back first (on a fast path the write, several trips through the
+// thread pool, can outlast the round trip) is delivered then and there, and the file is removed
+// once written. No attempt starts on an item whose file is not written yet.
 //
 // Files, for item id I (a hash of clip id and recipient):
 //   I.item   one JSON line {clipId, recipient, createdAt, expiresAt}, then the sealed bytes
@@ -87,6 +91,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private running = false;
   /** Held items written without fsync: the timer that makes each durable if no receipt comes first. */
   private readonly unsynced = new Map<string, NodeJS.Timeout>();
+  /** Items whose file enqueue() is still writing; each promise settles (never rejects) when it is done. */
+  private readonly writing = new Map<string, Promise<void>>();
   /** fsyncs under way (makeDurable), so stop() can wait for them. */
   private readonly syncing = new Set<Promise<void>>();
   private readonly now: () => number;
@@ -175,7 +181,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
    * Enqueuing a clip that is already queued for a recipient is a no-op. Throws DiskFullError.
    */
   async enqueue(clip: { clipId: string; sealed: Uint8Array }, recipients: readonly Recipient[], options: { hold?: boolean } = {}): Promise<OutboxItem[]> {
+    const held = options.hold === true;
     const created: OutboxItem[] = [];
+    const writes: { item: OutboxItem; written: Promise<void> }[] = [];
+    // Every item is registered before the first await: markDelivered() finds it while it is written.
     for (const recipient of recipients) {
       const id = outboxItemId(clip.clipId, recipient);
       const existing = this.items.get(id);
@@ -186,16 +195,37 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       const createdAt = this.now();
       const header = { clipId: clip.clipId, recipient, createdAt, expiresAt: createdAt + (this.opts.expiryMs ?? DEFAULT_EXPIRY_MS) };
       const line = Buffer.from(JSON.stringify(header) + '\n', 'utf8');
-      const held = options.hold === true;
-      await writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, clip.sealed]), { ...this.fsOpt, sync: !held });
       const item: OutboxItem = { id, ...header, attempts: 0, nextAttemptAt: createdAt, held };
+      const written = writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, clip.sealed]), { ...this.fsOpt, sync: !held });
+      this.writing.set(id, written.then(() => undefined, () => undefined));
       this.items.set(id, item);
-      // unref: a process that exits meanwhile keeps the file anyway (the page cache outlives it).
-      if (held) this.unsynced.set(id, setTimeout(() => this.sync(id), this.opts.heldSyncMs ?? DEFAULT_HELD_SYNC_MS).unref());
+      writes.push({ item, written });
       created.push(item);
-      log.info('clip queued', { clipId: clip.clipId, to: recipient.name, held: item.held });
       this.emit('queued', item);
     }
+    let failure: unknown;
+    for (const { item, written } of writes) {
+      try {
+        await written;
+      } catch (err) {
+        // Delivered while it was written: it needs no copy. Otherwise it is not in the outbox.
+        if (this.items.get(item.id) === item) {
+          this.items.delete(item.id);
+          failure ??= err;
+        }
+        continue;
+      } finally {
+        this.writing.delete(item.id);
+      }
+      if (this.items.get(item.id) !== item) continue; // delivered while written: finish() removes the file
+      log.info('clip queued', { clipId: clip.clipId, to: item.recipient.name, held: item.held });
+      if (!held) continue;
+      // unref: a process that exits meanwhile keeps the file anyway (the page cache outlives it).
+      this.unsynced.set(item.id, setTimeout(() => this.sync(item.id), this.opts.heldSyncMs ?? DEFAULT_HELD_SYNC_MS).unref());
+      // Its live upload failed while the file was written (release()): durable now.
+      if (!item.held) this.sync(item.id);
+    }
+    if (failure !== undefined) throw failure;
     this.schedule();
     return created;
   }
@@ -237,6 +267,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    // Files still being written first: enqueue() marks each unsynced when it is done.
+    while (this.writing.size > 0) await Promise.all(this.writing.values());
     for (const id of [...this.unsynced.keys()]) this.sync(id);
     await Promise.allSettled([...this.inFlight.values(), ...this.syncing]);
   }
@@ -260,7 +292,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     const now = this.now();
     let wake = Infinity;
     for (const item of this.pending()) {
-      if (item.held || this.inFlight.has(item.id)) continue;
+      if (item.held || this.inFlight.has(item.id) || this.writing.has(item.id)) continue;
       if (item.expiresAt <= now) {
         void this.expire(item);
         continue;
@@ -302,9 +334,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     log.info('clip delivered', { clipId: item.clipId, to: item.recipient.name, attempts: item.attempts + 1 });
     this.emit('delivered', item, delivered);
     const fs = this.opts.fs;
-    // A held item delivered before its fsync was never made durable, so neither is its removal:
-    // at worst a power cut brings it back, to be answered as a duplicate.
-    const durable = !this.forgetUnsynced(item.id);
+    // A held item delivered before its fsync (or before its file was even written) was never made
+    // durable, so neither is its removal: at worst a power cut brings it back, to be answered as a
+    // duplicate.
+    const writing = this.writing.get(item.id);
+    const durable = !this.forgetUnsynced(item.id) && writing === undefined;
+    if (writing) await writing;
     await Promise.all([removeFileDurably(this.file(item.id, 'item'), fs, { durable }), removeFileDurably(this.file(item.id, 'state'), fs, { durable })]).catch((err: unknown) =>
       log.warn('delivered clip still on disk: it will be sent again and answered as a duplicate', { clipId: item.clipId, to: item.recipient.name, err }),
     );

@@ -71,7 +71,8 @@ export class TalkSession {
   /**
    * Call at release with the complete clip as a standard age file (ClipSealStream.sealed.stored).
    * Resolves once it is in the outbox (throws DiskFullError if it cannot be); `outcomes` then tells,
-   * per recipient, whether the live stream delivered it or the outbox took over.
+   * per recipient, whether the live stream delivered it or the outbox took over. A receipt that
+   * comes back while the outbox is still writing the clip counts at once (Outbox.enqueue).
    */
   async release(stored: Uint8Array): Promise<{ outcomes: Promise<RecipientOutcome[]> }> {
     if (this.released) throw new Error('TalkSession.release called twice');
@@ -81,7 +82,8 @@ export class TalkSession {
     // then runs in parallel with the last bytes' trip, not in front.
     const ends = this.uploads.map((u) => u.end());
     for (const e of ends) e.catch(() => undefined);
-    await outbox.enqueue({ clipId, sealed: stored }, recipients, { hold: true });
+    // In the outbox from this call on, written in the background of the receipt's round trip.
+    const persisted = outbox.enqueue({ clipId, sealed: stored }, recipients, { hold: true });
     const outcomes = Promise.all(
       ends.map(async (end, i): Promise<RecipientOutcome> => {
         const recipient = recipients[i]!;
@@ -91,11 +93,14 @@ export class TalkSession {
           return { recipient, via: 'streamed', delivered };
         } catch (err) {
           log.info('live upload failed, outbox takes over', { to: recipient.name, err });
+          // Not persisted (a full disk): nothing to hand over; release() then throws it.
+          await persisted.catch(() => undefined);
           outbox.release(clipId, recipient);
           return { recipient, via: 'queued', error: err instanceof Error ? err : new Error(String(err)) };
         }
       }),
     );
+    await persisted;
     return { outcomes };
   }
 

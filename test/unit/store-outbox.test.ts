@@ -222,6 +222,116 @@ describe('Outbox', () => {
     await reopened.stop();
   });
 
+  describe('a held clip whose file is still being written', () => {
+    /** An fs whose renames of .item files (the last step of writing one) wait for `open()`, and which records fsyncs. */
+    function gatedFs(opts: { failWrite?: boolean } = {}) {
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const synced: string[] = [];
+      const fs: AtomicFs = {
+        ...fsp,
+        open: (async (...args: Parameters<typeof fsp.open>) => {
+          const handle = await fsp.open(...args);
+          const sync = handle.sync.bind(handle);
+          handle.sync = async () => (synced.push(basename(String(args[0]))), sync());
+          return handle;
+        }) as typeof fsp.open,
+        rename: (async (from: string, to: string) => {
+          if (!to.endsWith('.item')) return fsp.rename(from, to);
+          await gate;
+          if (opts.failWrite) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+          return fsp.rename(from, to);
+        }) as typeof fsp.rename,
+      };
+      return { fs, synced, open };
+    }
+
+    it('is delivered the moment its receipt comes, and its file removed once written, with no fsync', async () => {
+      const dir = freshDir();
+      const { fs, synced, open } = gatedFs();
+      const outbox = await Outbox.open({ dir, fs, deliver: async () => Promise.reject(new Error('the outbox must not send a held clip')) });
+      const events: string[] = [];
+      outbox.on('queued', (i) => events.push(`queued ${i.recipient.name}`));
+      outbox.on('delivered', (i) => events.push(`delivered ${i.recipient.name}`));
+      outbox.start();
+      const c = clip();
+      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      expect(events).toEqual(['queued bob']);
+      const marked = outbox.markDelivered(c.clipId, bob, fakeDelivered(c.clipId));
+      expect(events).toEqual(['queued bob', 'delivered bob']);
+      expect(outbox.pending()).toEqual([]);
+      open();
+      await enqueued;
+      await marked;
+      expect(await readdir(dir)).toEqual([]);
+      expect(synced).toEqual([]);
+      await outbox.stop();
+    });
+
+    it('is not sent until written; a live upload failing meanwhile makes it durable once written, then the outbox sends it', async () => {
+      const dir = freshDir();
+      const { fs, synced, open } = gatedFs();
+      const attempts: string[] = [];
+      const outbox = await Outbox.open({ dir, fs, deliver: async (item, sealed) => (attempts.push(`${item.clipId}:${sealed.length}`), fakeDelivered(item.clipId)) });
+      outbox.start();
+      const c = clip(1234);
+      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      outbox.release(c.clipId, bob);
+      outbox.kick();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(attempts).toEqual([]);
+      expect(synced).toEqual([]);
+      open();
+      await enqueued;
+      await until(() => attempts.length === 1);
+      expect(attempts).toEqual([`${c.clipId}:1234`]);
+      expect(synced.slice(0, 2)).toEqual([`${outboxItemId(c.clipId, bob)}.item`, basename(dir)]);
+      await outbox.stop();
+    });
+
+    it('stop() waits for the write and leaves the clip durable', async () => {
+      const dir = freshDir();
+      const { fs, synced, open } = gatedFs();
+      const outbox = await Outbox.open({ dir, fs, deliver: async () => fakeDelivered('') });
+      const c = clip();
+      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      let stopped = false;
+      const stopping = outbox.stop().then(() => (stopped = true));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(stopped).toBe(false);
+      open();
+      await enqueued;
+      await stopping;
+      expect(synced).toEqual([`${outboxItemId(c.clipId, bob)}.item`, basename(dir)]);
+      expect(await readdir(dir)).toEqual([`${outboxItemId(c.clipId, bob)}.item`]);
+    });
+
+    it('a full disk: no error once its receipt came (nothing left behind), DiskFullError before', async () => {
+      const delivered = freshDir();
+      const late = gatedFs({ failWrite: true });
+      const outbox = await Outbox.open({ dir: delivered, fs: late.fs, deliver: async () => fakeDelivered('') });
+      const c = clip();
+      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      const marked = outbox.markDelivered(c.clipId, bob, fakeDelivered(c.clipId));
+      late.open();
+      await enqueued;
+      await marked;
+      expect(await readdir(delivered)).toEqual([]);
+      await outbox.stop();
+
+      const undelivered = freshDir();
+      const full = gatedFs({ failWrite: true });
+      const other = await Outbox.open({ dir: undelivered, fs: full.fs, deliver: async () => fakeDelivered('') });
+      const d = clip();
+      const failing = other.enqueue(d, [bob], { hold: true });
+      full.open();
+      await expect(failing).rejects.toBeInstanceOf(DiskFullError);
+      expect(other.pending()).toEqual([]);
+      expect(await readdir(undelivered)).toEqual([]);
+      await other.stop();
+    });
+  });
+
   it('survives a restart: queued clips and their retry state come back; leftovers are swept', async () => {
     const dir = freshDir();
     const c = clip(5000);

@@ -12,7 +12,7 @@ import { TalkSession } from '../../firmware/transport/talk-session.js';
 import type { Connector, Recipient } from '../../firmware/transport/sender.js';
 import { makeOgg } from './transport-fixtures.js';
 import { randomBytes } from 'node:crypto';
-import { cpSync } from 'node:fs';
+import { cpSync, readdirSync } from 'node:fs';
 
 let root: string;
 let alice: DeviceIdentity, bob: DeviceIdentity, carol: DeviceIdentity;
@@ -106,11 +106,18 @@ describe('TalkSession', () => {
     const dir = join(root, 'a3');
     const { session, stored, outbox } = await talk(dir, clipId);
     // Power cut the moment the clip is persisted for both recipients, before any receipt is processed.
-    let queued = 0;
-    outbox.on('queued', () => {
-      if (++queued === 2) cpSync(dir, `${dir}-crashed`, { recursive: true });
-    });
+    const items = () => readdirSync(join(dir, 'outbox')).filter((f) => f.endsWith('.item'));
+    let crashed!: () => void;
+    const copied = new Promise<void>((r) => (crashed = r));
+    const markDelivered = outbox.markDelivered.bind(outbox);
+    outbox.markDelivered = async (...args) => {
+      await copied;
+      return markDelivered(...args);
+    };
     const { outcomes } = await session.release(stored);
+    expect(items()).toHaveLength(2);
+    cpSync(dir, `${dir}-crashed`, { recursive: true });
+    crashed();
     expect((await outcomes).map((o) => o.via)).toEqual(['streamed', 'streamed']);
     await outbox.stop();
     expect(bobRx.inbox.get(clipId)).toBeDefined();
