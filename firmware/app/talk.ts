@@ -1,9 +1,10 @@
 // One press of the talk button, from microphone to wire: Opus packets from the Recording go into the
-// streaming Ogg writer, its pages into the clip sealer, and the sealer's wire bytes into the
-// TalkSession's live uploads — all while the user is still talking. At the end it yields the sealed
-// clip as a standard age file, which the caller hands to TalkSession.release (the outbox).
+// streaming Ogg writer, its pages into the clip sealer, and the sealer's wire frames into the
+// TalkSession's live uploads — all while the user is still talking, each packet's frames in the
+// turn it arrives. At the end it yields the sealed clip as a standard age file, which the caller
+// hands to TalkSession.release (the outbox).
 import { OggOpusWriter } from '../audio/ogg-opus-writer.js';
-import { createClipSealStream } from '../clip/clip-seal-stream.js';
+import { ClipSealer } from '../clip/clip-sealer.js';
 import type { ClipHeader, ClipSigner } from '../clip/clip-types.js';
 import type { Recording, RecordingSummary } from '../../hardware/microphone.js';
 import type { TalkSession } from '../transport/talk-session.js';
@@ -85,47 +86,50 @@ export class Talk {
       session.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    const sealer = createClipSealStream({
-      header: { channel: this.o.channel, sequence: await this.o.sequence(), createdAt: this.o.createdAt, clipId: this.o.clipId },
-      signer: this.o.signer,
-      recipients: this.o.recipients,
-    });
-    const pump = (async () => {
-      const reader = sealer.readable.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        this.#wireBytes += r.value.length;
-        session.write(r.value);
+    let sealer: ClipSealer;
+    try {
+      sealer = await ClipSealer.start({
+        header: { channel: this.o.channel, sequence: await this.o.sequence(), createdAt: this.o.createdAt, clipId: this.o.clipId },
+        signer: this.o.signer,
+        recipients: this.o.recipients,
+      });
+    } catch (err) {
+      this.stop(); // the microphone is free for the next press
+      session.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    const send = (frames: readonly Uint8Array[]) => {
+      for (const frame of frames) {
+        this.#wireBytes += frame.length;
+        session.write(frame);
       }
-      // The last frame just went out: end the bodies with it (one TCP write) rather than after the
-      // stored copy is assembled.
-      session.finish();
-    })();
-    pump.catch(() => undefined);
-    const writer = sealer.writable.getWriter();
+    };
+    send([sealer.preamble]);
     const ogg = new OggOpusWriter({ inputSampleRate: recording.format.sampleRate, preSkip: recording.format.preSkip });
-    const put = async (pages: Uint8Array[]) => {
-      for (const page of pages) await writer.write(page);
+    const seal = (pages: readonly Uint8Array[]) => {
+      for (const page of pages) send(sealer.push(page));
     };
     try {
       for await (const packet of recording.packets) {
         if (this.#aborted) break;
-        await put(ogg.write(packet.data));
+        seal(ogg.write(packet.data));
       }
       if (this.#aborted) throw this.#aborted;
       // The packets end after stop() (or when a simulated input runs out): take the summary then.
       this.stop();
       const summary = await this.#stopping!;
       if (summary.packets === 0) throw new TalkFailedError('the recording holds no audio');
-      await put(ogg.end(summary.samples));
-      await writer.close();
-      await pump;
-      const { header, stored } = await sealer.sealed;
-      return { header, stored, summary, wireBytes: this.#wireBytes };
+      seal(ogg.end(summary.samples));
+      const { frames, header } = sealer.finish();
+      send(frames);
+      // The last frame just went out: end the bodies with it (one TCP write), then assemble the
+      // stored copy while it travels.
+      session.finish();
+      return { header, stored: sealer.stored(), summary, wireBytes: this.#wireBytes };
     } catch (err) {
       const reason = err instanceof Error ? err : new Error(String(err));
       this.stop(); // end the recording too, so the microphone is free for the next press
       session.abort(reason);
-      await writer.abort(reason).catch(() => undefined);
       throw reason;
     }
   }

@@ -109,16 +109,6 @@ export type ClipErrorReason =
   | 'unsupported-version' // TORLK_VERSION or wire version we don't know
   | 'bad-header'; // TORLK_* tags missing or malformed (signed, but not a valid header)
 
-/** Streaming sealer: write Ogg Opus bytes as they are produced, read wire bytes to upload. */
-export interface ClipSealStream {
-  /** Ogg Opus bytes in (any chunking). Close it when the clip ends; abort it to cancel. */
-  readonly writable: WritableStream<Uint8Array>;
-  /** Wire bytes out (docs/clip-format.md "Wire stream"), flushed page by page. */
-  readonly readable: ReadableStream<Uint8Array>;
-  /** Resolves after the writable is closed: the same clip as a standard age file, for the outbox. */
-  readonly sealed: Promise<{ readonly header: ClipHeader; readonly stored: Uint8Array }>;
-}
-
 /** Streaming opener: write received bytes (wire stream or a standard age file), await the result. */
 export interface ClipOpenStream<S extends ClipSender = ClipSender> {
   /** Errors (ClipError 'too-large') as soon as more than maxBytes arrive. */

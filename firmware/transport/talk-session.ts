@@ -69,7 +69,7 @@ export class TalkSession {
   }
 
   /**
-   * Call at release with the complete clip as a standard age file (ClipSealStream.sealed.stored).
+   * Call at release with the complete clip as a standard age file (ClipSealer.stored()).
    * Resolves once it is in the outbox (throws DiskFullError if it cannot be); `outcomes` then tells,
    * per recipient, whether the live stream delivered it or the outbox took over. A receipt that
    * comes back while the outbox is still writing the clip counts at once (Outbox.enqueue).

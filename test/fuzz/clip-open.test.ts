@@ -8,7 +8,7 @@ import { sealClip } from '../../firmware/clip/seal-clip.js';
 import { openClip } from '../../firmware/clip/open-clip.js';
 import { verifyClip } from '../../firmware/clip/clip-verifier.js';
 import { decodeClipTags } from '../../firmware/clip/clip-tags.js';
-import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
+import { ClipSealer } from '../../firmware/clip/clip-sealer.js';
 import { concatBytes, decryptAgeFile } from '../../firmware/clip/age-file.js';
 import { decodeOggPage, encodeOggPage, type OggPage } from '../../firmware/audio/ogg-page.js';
 import { cleanup, makeDevice, makeOgg, openInPieces, splitAt, type TestDevice } from '../unit/clip-fixtures.js';
@@ -25,16 +25,8 @@ beforeAll(async () => {
   const ogg = makeOgg(1);
   sealed = await sealClip({ ogg, header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
   plain = await decryptAgeFile(sealed, bob.identity.ageIdentity);
-  const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
-  const parts: Uint8Array[] = [];
-  const reading = (async () => {
-    for await (const p of s.readable as unknown as AsyncIterable<Uint8Array>) parts.push(p);
-  })();
-  const w = s.writable.getWriter();
-  await w.write(ogg);
-  await w.close();
-  await reading;
-  wire = concatBytes(parts);
+  const s = await ClipSealer.start({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
+  wire = concatBytes([s.preamble, ...s.push(ogg), ...s.finish().frames]);
 });
 afterAll(cleanup);
 

@@ -16,7 +16,7 @@ import { DeliveryError, uploadClip, type Recipient } from '../../firmware/transp
 import { inboxKey } from '../../firmware/store/inbox.js';
 import { TalkSession } from '../../firmware/transport/talk-session.js';
 import { Outbox } from '../../firmware/store/outbox.js';
-import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
+import { ClipSealer } from '../../firmware/clip/clip-sealer.js';
 import type { Rejection } from '../../firmware/transport/receiver.js';
 import { setLogLevel, setLogSink } from '../../firmware/log.js';
 
@@ -71,20 +71,15 @@ afterAll(async () => {
 
 /** Seals `ogg` with the streaming sealer, feeding `onFrame` as frames come out (paced like a live mic when `paceMs`). */
 async function talkInto(session: TalkSession, clipId: string, paceMs = 0): Promise<Uint8Array> {
-  const sealer = createClipSealStream({ signer: alice.signing, recipients: [bob.ageRecipient], header: { channel: 'family', sequence: Date.now(), createdAt: Date.now(), clipId } });
-  const pump = (async () => {
-    const reader = sealer.readable.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) session.write(r.value);
-  })();
-  const writer = sealer.writable.getWriter();
+  const sealer = await ClipSealer.start({ signer: alice.signing, recipients: [bob.ageRecipient], header: { channel: 'family', sequence: Date.now(), createdAt: Date.now(), clipId } });
+  session.write(sealer.preamble);
   const piece = 2000; // ~1 s of 16 kbit/s Opus
   for (let at = 0; at < ogg.length; at += piece) {
-    await writer.write(ogg.subarray(at, at + piece));
+    for (const frame of sealer.push(ogg.subarray(at, at + piece))) session.write(frame);
     if (paceMs) await new Promise((r) => setTimeout(r, paceMs));
   }
-  await writer.close();
-  await pump;
-  return (await sealer.sealed).stored;
+  for (const frame of sealer.finish().frames) session.write(frame);
+  return sealer.stored();
 }
 
 describe('clips over the private Tor network', () => {
@@ -205,21 +200,19 @@ describe('clips over the private Tor network', () => {
     const clipId = randomBytes(16).toString('hex');
     const session = TalkSession.press({ connector, outbox, recipients: [bobAt], clipId });
     // Talk for a while so the stream is open and carrying frames, then kill alice's tor.
-    const sealer = createClipSealStream({ signer: alice.signing, recipients: [bob.ageRecipient], header: { channel: 'family', sequence: Date.now(), createdAt: Date.now(), clipId } });
-    const pump = (async () => {
-      const reader = sealer.readable.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) session.write(r.value);
-    })();
-    const writer = sealer.writable.getWriter();
+    const sealer = await ClipSealer.start({ signer: alice.signing, recipients: [bob.ageRecipient], header: { channel: 'family', sequence: Date.now(), createdAt: Date.now(), clipId } });
+    const send = (frames: Uint8Array[]) => {
+      for (const frame of frames) session.write(frame);
+    };
+    send([sealer.preamble]);
     const half = ogg.length >> 1;
-    await writer.write(ogg.subarray(0, half));
+    send(sealer.push(ogg.subarray(0, half)));
     await new Promise((r) => setTimeout(r, 1500));
     const rejectedBefore = rejections.length;
     process.kill(client.pid, 'SIGKILL');
-    await writer.write(ogg.subarray(half));
-    await writer.close();
-    await pump;
-    const { outcomes } = await session.release((await sealer.sealed).stored);
+    send(sealer.push(ogg.subarray(half)));
+    send(sealer.finish().frames);
+    const { outcomes } = await session.release(sealer.stored());
     expect((await outcomes)[0]).toMatchObject({ via: 'queued' });
     expect(outbox.pending()).toHaveLength(1);
     // The receiver saw a cut upload and stored nothing.

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipError } from '../../firmware/clip/clip-error.js';
-import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
+import { ClipSealer } from '../../firmware/clip/clip-sealer.js';
 import { createClipOpenStream } from '../../firmware/clip/clip-open-stream.js';
 import { openClip } from '../../firmware/clip/open-clip.js';
 import { concatBytes } from '../../firmware/clip/age-file.js';
@@ -23,38 +23,30 @@ beforeAll(async () => {
 });
 afterAll(cleanup);
 
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const p of stream as unknown as AsyncIterable<Uint8Array>) parts.push(p);
-  return concatBytes(parts);
-}
+const startSealer = () => ClipSealer.start({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
 
 async function sealStreaming(pieces: Uint8Array[]): Promise<{ wire: Uint8Array; stored: Uint8Array; header: ClipHeader }> {
-  const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
-  const wire = readAll(s.readable);
-  const w = s.writable.getWriter();
-  for (const p of pieces) await w.write(p);
-  await w.close();
-  const { stored, header: h } = await s.sealed;
-  return { wire: await wire, stored, header: h };
+  const s = await startSealer();
+  const wire = [s.preamble, ...pieces.flatMap((p) => s.push(p))];
+  const { frames, header: h } = s.finish();
+  return { wire: concatBytes([...wire, ...frames]), stored: s.stored(), header: h };
 }
 
 const openStreaming = (pieces: Uint8Array[]) => openInPieces({ identity: bob.identity, contacts: [alice.contact] }, pieces);
 
 describe('streaming seal', () => {
-  it('emits wire bytes before the clip ends', async () => {
-    const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
-    const reader = s.readable.getReader();
-    const w = s.writable.getWriter();
-    await w.write(ogg.subarray(0, 4000));
-    const first = await reader.read();
-    expect(Buffer.from(first.value!.subarray(0, WIRE_MAGIC.length)).toString()).toBe('torlk-wire/v1\n');
-    const second = await reader.read();
-    expect(second.value!.length).toBeGreaterThan(20); // a frame with the first pages, before close
-    await w.write(ogg.subarray(4000));
-    await w.close();
-    while (!(await reader.read()).done);
-    await expect(s.sealed).resolves.toBeTruthy();
+  it('gives wire frames back as the pages come in, before the clip ends', async () => {
+    const s = await startSealer();
+    expect(Buffer.from(s.preamble.subarray(0, WIRE_MAGIC.length)).toString()).toBe('torlk-wire/v1\n');
+    const early = s.push(ogg.subarray(0, 4000));
+    expect(early.length).toBeGreaterThan(0);
+    expect(early[0]!.length).toBeGreaterThan(20); // a frame with the first pages, before the end
+    expect(s.push(new Uint8Array(0))).toEqual([]);
+    s.push(ogg.subarray(4000));
+    const { frames, header: h } = s.finish();
+    expect(frames).toHaveLength(1); // the signature frame, flagged last
+    expect(new DataView(frames[0]!.buffer, frames[0]!.byteOffset).getUint32(0) >>> 31).toBe(1);
+    expect(h.channel).toBe('family');
   });
 
   it('its stored file opens with openClip, and the wire opens to the same clip and the same stored bytes', async () => {
@@ -67,22 +59,29 @@ describe('streaming seal', () => {
     expect(Buffer.from(streamed.stored).equals(Buffer.from(stored))).toBe(true);
   });
 
-  it('rejects a bad header at creation and bad Ogg input mid-stream', async () => {
-    expect(() => createClipSealStream({ header: { ...header, channel: '' }, signer: alice.signer, recipients: [bob.identity.ageRecipient] })).toThrow(TypeError);
-    const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
-    void readAll(s.readable).catch(() => undefined);
-    const w = s.writable.getWriter();
-    await expect(w.write(new Uint8Array(64))).rejects.toBeInstanceOf(ClipError);
-    expect(await reason(s.sealed)).toBe('corrupt');
+  it('throws on a bad header at start and on bad Ogg input mid-stream', async () => {
+    expect(() => ClipSealer.start({ header: { ...header, channel: '' }, signer: alice.signer, recipients: [bob.identity.ageRecipient] })).toThrow(TypeError);
+    const s = await startSealer();
+    let err: unknown;
+    try {
+      s.push(new Uint8Array(64));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ClipError);
+    expect((err as ClipError).reason).toBe('corrupt');
   });
 
-  it('an aborted seal rejects `sealed`', async () => {
-    const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
-    void readAll(s.readable).catch(() => undefined);
-    const w = s.writable.getWriter();
-    await w.write(ogg.subarray(0, 1000));
-    await w.abort(new Error('button released: mic failed'));
-    await expect(s.sealed).rejects.toThrow('mic failed');
+  it('refuses to finish before the Opus EOS page, and takes nothing after finishing', async () => {
+    const cut = await startSealer();
+    cut.push(ogg.subarray(0, 1000));
+    expect(() => cut.finish()).toThrow(ClipError);
+    expect(() => cut.stored()).toThrow(/before finish/);
+    const done = await startSealer();
+    done.push(ogg);
+    done.finish();
+    expect(() => done.push(ogg)).toThrow(/after finish/);
+    expect(() => done.finish()).toThrow(/twice/);
   });
 });
 
@@ -153,12 +152,8 @@ describe('streaming open', () => {
     const headers = head + decodeOggPage(ogg, head)!.length;
     const { wire } = await sealStreaming(splitAt(ogg, [headers]));
     // Prefix + first frame (head, TorlkSig BOS, tags): the bytes uploaded at press time.
-    const s = createClipSealStream({ header, signer: alice.signer, recipients: [bob.identity.ageRecipient] });
-    const reader = s.readable.getReader();
-    const sw = s.writable.getWriter();
-    await sw.write(ogg.subarray(0, headers));
-    const pressTime = concatBytes([(await reader.read()).value!, (await reader.read()).value!]);
-    void sw.abort(new Error('test done')).catch(() => undefined);
+    const s = await startSealer();
+    const pressTime = concatBytes([s.preamble, ...s.push(ogg.subarray(0, headers))]);
     expect(wire.length - pressTime.length).toBeGreaterThan(ogg.length - headers); // the audio is not in it
     const o = createClipOpenStream({ identity: bob.identity, contacts: [{ name: 'dave', signingKey: bob.signer.id }] });
     const w = o.writable.getWriter();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { SigningKey } from '../../firmware/identity/signing-key.js';
 import { sealClipWithHeader } from '../../firmware/clip/seal-clip.js';
-import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
+import { ClipSealer } from '../../firmware/clip/clip-sealer.js';
 import type { ClipHeader, ClipSender } from '../../firmware/clip/clip-types.js';
 import { clipOpener } from '../../firmware/transport/clip-adapter.js';
 import { startReceiver, type Receiver, type ReceiverLimits } from '../../firmware/transport/receiver.js';
@@ -113,22 +113,16 @@ export async function startTestReceiver(opts: {
 
 /** Seals with the streaming sealer: the wire stream's frames as they came out, and the stored age file. */
 export async function sealWire(opts: { from: Party; to: readonly Party[]; ogg: Uint8Array; channel?: string }): Promise<{ frames: Uint8Array[]; stored: Uint8Array; header: ClipHeader }> {
-  const sealer = createClipSealStream({
+  const sealer = await ClipSealer.start({
     signer: opts.from.signing,
     recipients: opts.to.map((p) => p.ageRecipient),
     header: { channel: opts.channel ?? 'family', sequence: sequence++, createdAt: Date.now() },
   });
-  const frames: Uint8Array[] = [];
-  const pump = (async () => {
-    const reader = sealer.readable.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) frames.push(r.value);
-  })();
-  const writer = sealer.writable.getWriter();
-  for (let at = 0; at < opts.ogg.length; at += 1000) await writer.write(opts.ogg.subarray(at, at + 1000));
-  await writer.close();
-  await pump;
-  const { stored, header } = await sealer.sealed;
-  return { frames, stored, header };
+  const frames: Uint8Array[] = [sealer.preamble];
+  for (let at = 0; at < opts.ogg.length; at += 1000) frames.push(...sealer.push(opts.ogg.subarray(at, at + 1000)));
+  const { frames: last, header } = sealer.finish();
+  frames.push(...last);
+  return { frames, stored: sealer.stored(), header };
 }
 
 /** The inbox tests' common ground: alice and bob, a 1 s clip, and a temp root removed after the file. */

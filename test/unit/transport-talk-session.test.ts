@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDeviceIdentity, ownContact, type DeviceIdentity } from '../../firmware/identity/device-identity.js';
-import { createClipSealStream } from '../../firmware/clip/clip-seal-stream.js';
+import { ClipSealer } from '../../firmware/clip/clip-sealer.js';
 import { channelPolicyFor, openClipOutbox, recipientFor, startClipReceiver, type ChannelContact, type ClipReceiver } from '../../firmware/transport/clip-transport.js';
 import { TalkSession } from '../../firmware/transport/talk-session.js';
 import type { Connector, Recipient } from '../../firmware/transport/sender.js';
@@ -54,25 +54,15 @@ async function talk(outboxDir: string, clipId: string): Promise<{ session: TalkS
   outbox.start();
   const session = TalkSession.press({ connector: direct, outbox, recipients: recipients(), clipId });
   // The real streaming sealer: Ogg pages in as the encoder makes them, wire frames out at once.
-  const sealer = createClipSealStream({
+  const sealer = await ClipSealer.start({
     signer: alice.signer,
     recipients: [bob.ageRecipient, carol.ageRecipient],
     header: { channel: 'family', sequence: Date.now(), createdAt: Date.now(), clipId },
   });
-  const pump = (async () => {
-    const reader = sealer.readable.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      session.write(value);
-    }
-  })();
-  const writer = sealer.writable.getWriter();
-  for (let at = 0; at < ogg.length; at += 700) await writer.write(ogg.subarray(at, at + 700));
-  await writer.close();
-  await pump;
-  const { stored: sealed } = await sealer.sealed;
-  return { session, stored: sealed, outbox };
+  session.write(sealer.preamble);
+  for (let at = 0; at < ogg.length; at += 700) for (const frame of sealer.push(ogg.subarray(at, at + 700))) session.write(frame);
+  for (const frame of sealer.finish().frames) session.write(frame);
+  return { session, stored: sealer.stored(), outbox };
 }
 
 describe('TalkSession', () => {
