@@ -6,21 +6,32 @@
 import { concatBytes } from './age-file.js';
 import { decodeClipPage } from './clip-pages.js';
 import { oggPageBytesNeeded, type OggPage } from '../audio/ogg-page.js';
+import { startClipDigest } from './clip-signature.js';
+import type { Hash } from 'node:crypto';
 
 export interface ScannedPage {
   readonly page: OggPage;
   /** Where the page starts in the whole plaintext. */
   readonly offset: number;
+  /** The page as it was received (a view). */
+  readonly bytes: Uint8Array;
 }
 
 /** Pages decoded so far: they cover the plaintext's first `end` bytes exactly. */
 export interface PageScan {
   readonly pages: readonly ScannedPage[];
   readonly end: number;
+  /**
+   * The clip signature's digest (SHA-512) of the plaintext's first `upTo` bytes: every page but the
+   * newest, so once the signature page has come it covers exactly the signed bytes. verifyClip
+   * continues it instead of hashing the whole clip at the end.
+   */
+  readonly digest?: { readonly hash: Hash; readonly upTo: number };
 }
 
 export class ClipPageScanner implements PageScan {
   readonly pages: ScannedPage[] = [];
+  readonly digest = { hash: startClipDigest(), upTo: 0 };
   #end = 0;
   /** Bytes after the last whole page (the start of a page still arriving), in the pieces they came in. */
   #pending: Uint8Array[] = [];
@@ -50,7 +61,12 @@ export class ClipPageScanner implements PageScan {
         break;
       }
       if (!r) break;
-      this.pages.push({ page: r.page, offset: this.#end });
+      const previous = this.pages.at(-1);
+      if (previous) {
+        this.digest.hash.update(previous.bytes);
+        this.digest.upTo = this.#end;
+      }
+      this.pages.push({ page: r.page, offset: this.#end, bytes: buf.subarray(at, at + r.length) });
       this.#end += r.length;
       at += r.length;
     }

@@ -109,10 +109,17 @@ export type ClipErrorReason =
   | 'unsupported-version' // TORLK_VERSION or wire version we don't know
   | 'bad-header'; // TORLK_* tags missing or malformed (signed, but not a valid header)
 
-/** Streaming opener: write received bytes (wire stream or a standard age file), await the result. */
+/**
+ * Streaming opener: push received bytes (wire stream or a standard age file) as they arrive, end()
+ * when the upload ends, await the result.
+ */
 export interface ClipOpenStream<S extends ClipSender = ClipSender> {
-  /** Errors (ClipError 'too-large') as soon as more than maxBytes arrive. */
-  readonly writable: WritableStream<Uint8Array>;
-  /** Resolves when the writable closes and the clip verifies; rejects with a ClipError. */
+  /** The next bytes, any chunking. Throws the ClipError that refused the clip ('too-large' past maxBytes, an unknown sender...). */
+  push(chunk: Uint8Array): void;
+  /** The upload ended: `result` settles. */
+  end(): void;
+  /** The upload was cut off: `result` rejects with this reason (as a ClipError). */
+  abort(reason: unknown): void;
+  /** Resolves once ended and verified; rejects with a ClipError as soon as the clip is refused. */
   readonly result: Promise<OpenedStreamedClip<S>>;
 }

@@ -9,6 +9,7 @@ import { clipDurationMs, decodeClipPage } from './clip-pages.js';
 import { pageEndsPacket, type OggPage } from '../audio/ogg-page.js';
 import type { PageScan, ScannedPage } from './clip-page-scan.js';
 import { isOpusHead, OPUS_HEAD_BYTES } from '../audio/opus-head.js';
+import type { OpusTags } from '../audio/opus-tags.js';
 import { concatBytes } from './age-file.js';
 
 function corrupt(msg: string): ClipError {
@@ -40,7 +41,7 @@ function readLayout(plain: Uint8Array, scanned?: PageScan): Layout {
   for (let at = scanned?.end ?? 0; at < plain.length; ) {
     const r = decodeClipPage(plain, at, 'clip');
     if (!r) throw corrupt(`clip truncated inside the Ogg page at byte ${at}`);
-    pages.push({ page: r.page, offset: at });
+    pages.push({ page: r.page, offset: at, bytes: plain.subarray(at, at + r.length) });
     at += r.length;
   }
   if (pages.length < 5) throw corrupt(`clip has ${pages.length} Ogg pages, at least 5 expected`);
@@ -82,13 +83,19 @@ function readLayout(plain: Uint8Array, scanned?: PageScan): Layout {
   return { opus, ogg, signedLength: sigEos.offset, signature: sig.body, tagsPacket: concatBytes(parts), preSkip, lastGranule };
 }
 
-export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenClipOptions<S>, scanned?: PageScan): OpenedClip<S> {
+/**
+ * `scanned` (the streaming opener's pages and digest of `plain`'s start) and `tags` (the OpusTags it
+ * decoded from those pages for checkSenderEarly) spare the work already done while bytes arrived.
+ * The scanner's digest is continued, so it must not be used again.
+ */
+export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenClipOptions<S>, scanned?: PageScan, tags0?: OpusTags): OpenedClip<S> {
   const layout = readLayout(plain, scanned);
-  const tags = decodeClipTags(layout.tagsPacket, 'clip');
+  const tags = tags0 ?? decodeClipTags(layout.tagsPacket, 'clip');
   const { sender: senderKey } = readVersionAndSender(tags);
   const sender = opts.contacts.find((c) => c.signingKey === senderKey);
   if (!sender) throw new ClipError('unknown-sender', `clip signed by ${senderKey}, who is not among your contacts`);
-  const digest = startClipDigest().update(plain.subarray(0, layout.signedLength));
+  const prior = scanned?.digest;
+  const digest = prior && prior.upTo <= layout.signedLength ? prior.hash.update(plain.subarray(prior.upTo, layout.signedLength)) : startClipDigest().update(plain.subarray(0, layout.signedLength));
   if (!verifyClipSignature(senderKey, signedMessage(digest), layout.signature)) {
     throw new ClipError('bad-signature', `signature of ${sender.name}'s clip does not verify: it was changed after signing`);
   }
@@ -107,10 +114,11 @@ export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenCl
  * Early check for the streaming opener: once the OpusTags packet has arrived, refuse a clip whose
  * version we can't read or whose sender is not a contact, without waiting for the whole upload.
  * `pages`: the clip's pages decoded so far (clip-page-scan.ts). Returns true when the check ran
- * (and passed), false while the tags are still incomplete. Structural problems are left to
+ * (and passed): the decoded tags, for verifyClip, or null when they did not decode (verifyClip
+ * reports that); undefined while the tags are still incomplete. Structural problems are left to
  * verifyClip at the end, so a clip gets one reason either way.
  */
-export function checkSenderEarly(pages: readonly ScannedPage[], contacts: readonly ClipSender[]): boolean {
+export function checkSenderEarly(pages: readonly ScannedPage[], contacts: readonly ClipSender[]): OpusTags | null | undefined {
   const parts: Uint8Array[] = [];
   for (const { page } of pages.slice(2)) { // after OpusHead and the TorlkSig BOS page
     parts.push(page.body);
@@ -119,11 +127,11 @@ export function checkSenderEarly(pages: readonly ScannedPage[], contacts: readon
     try {
       tags = decodeClipTags(concatBytes(parts), 'clip');
     } catch {
-      return true;
+      return null;
     }
     const { sender } = readVersionAndSender(tags);
     if (!contacts.some((c) => c.signingKey === sender)) throw new ClipError('unknown-sender', `clip signed by ${sender}, who is not among your contacts`);
-    return true;
+    return tags;
   }
-  return false;
+  return undefined;
 }

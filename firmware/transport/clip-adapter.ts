@@ -63,6 +63,18 @@ export function clipOpener(options: ClipAdapterOptions): ClipOpener {
         throw rejectionFor(err);
       },
     );
-    return { writable: inner.writable, result };
+    result.catch(() => undefined); // the receiver learns of an early refusal from push() too
+    return {
+      push: (chunk) => {
+        try {
+          inner.push(chunk);
+        } catch (err) {
+          throw rejectionFor(err);
+        }
+      },
+      end: () => inner.end(),
+      abort: (reason) => inner.abort(reason),
+      result,
+    };
   };
 }

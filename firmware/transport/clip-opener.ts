@@ -25,9 +25,13 @@ export interface OpenedInbound extends InboundClip {
 }
 
 export interface InboundOpenStream {
-  /** Upload bytes in, any chunking. The receiver closes it at the end of the body, aborts it on failure. */
-  readonly writable: WritableStream<Uint8Array>;
-  /** Resolves once the writable is closed and the clip verifies; rejects with a ClipRejection. */
+  /** Upload bytes in, any chunking, as they arrive. Throws (a ClipRejection) once the upload is refused. */
+  push(chunk: Uint8Array): void;
+  /** The body ended: `result` settles. */
+  end(): void;
+  /** The receiver gave up on the body (timeout, cut, oversized): `result` rejects. */
+  abort(reason: unknown): void;
+  /** Resolves once ended and the clip verifies; rejects with a ClipRejection, as soon as it is refused. */
   readonly result: Promise<OpenedInbound>;
 }
 

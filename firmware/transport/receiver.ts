@@ -1,7 +1,8 @@
 // The clip receiver: HTTP/1.1 on 127.0.0.1, reached only through this radio's onion service.
 // One endpoint, POST /v1/clip. The body (the sealed clip, possibly still being recorded on the
-// other end, sent with chunked encoding) is fed to the streaming opener as it arrives, so the clip
-// is verified moments after its last byte. The size cap is enforced on the bytes as they arrive:
+// other end, sent with chunked encoding) is pushed to the streaming opener chunk by chunk, in the
+// turn each arrives (the opener works synchronously), so the clip is verified moments after its
+// last byte. The size cap is enforced on the bytes as they arrive:
 // past it we answer 413 and close the connection without reading the rest.
 // Responses are JSON: {"receipt","sig"} on success, {"error": reason, "message"} on refusal.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -161,13 +162,11 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     }
 
     const opening = options.open();
-    const writer = opening.writable.getWriter();
     // Attach now: the opener may reject before we await it (garbage in the first bytes).
     const result = opening.result.then(
       (opened) => ({ opened }),
       (err: unknown) => ({ err }),
     );
-    writer.closed.catch(() => undefined);
     let bytesRead = 0;
     let bodyEndedAt = 0;
     let idle: NodeJS.Timeout | undefined;
@@ -184,21 +183,20 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         req.on('data', (chunk: Buffer) => {
           arm();
           bytesRead += chunk.length;
-          // Pause first: past the cap nothing more is read; below it, the opener paces the socket.
-          req.pause();
-          if (bytesRead > limits.maxBytes) return resolve('oversized');
-          writer.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)).then(
-            () => req.resume(),
-            () => resolve('opener-failed'),
-          );
+          // Past the cap nothing more is read.
+          if (bytesRead > limits.maxBytes) return req.pause(), resolve('oversized');
+          try {
+            opening.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+          } catch {
+            req.pause();
+            resolve('opener-failed');
+          }
         });
         req.on('end', () => {
           bodyEndedAt = performance.now();
           clearTimeout(idle);
-          writer.close().then(
-            () => resolve('ended'),
-            () => resolve('opener-failed'),
-          );
+          opening.end();
+          resolve('ended');
         });
         cutShort = () => resolve('truncated');
         req.on('aborted', () => resolve('truncated'));
@@ -210,11 +208,11 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       });
       clearTimeout(idle);
       if (outcome === 'oversized') {
-        await writer.abort(new ClipRejection('oversized', 'cap reached')).catch(() => undefined);
+        opening.abort(new ClipRejection('oversized', 'cap reached'));
         return refuse(res, 'oversized', `more than ${limits.maxBytes} bytes`, bytesRead, true);
       }
       if (outcome === 'timeout' || outcome === 'truncated') {
-        await writer.abort(new ClipRejection(outcome, 'upload stopped')).catch(() => undefined);
+        opening.abort(new ClipRejection(outcome, 'upload stopped'));
         const detail = outcome === 'timeout' ? `no body bytes for ${limits.bodyIdleMs} ms` : 'connection closed mid-body';
         return refuse(res, outcome, detail, bytesRead, true);
       }
@@ -245,7 +243,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       else res.once('finish', tell).once('close', tell);
     } catch (err) {
       clearTimeout(idle);
-      await writer.abort(err).catch(() => undefined);
+      opening.abort(err);
       const finished = req.complete;
       if (err instanceof ClipRejection) return refuse(res, err.reason, err.message, bytesRead, !finished);
       return refuse(res, 'internal', err instanceof Error ? (err.stack ?? err.message) : String(err), bytesRead, true);

@@ -215,11 +215,10 @@ describe('a streamed clip as stored by the receiver', () => {
     const ogg = readFileSync(opus);
     const seal = await ClipSealer.start({ header: { channel: 'family', sequence: 99, createdAt: Date.now() }, signer: alice.signer, recipients: [bob.ageRecipient] });
     const open = createClipOpenStream({ identity: bob, contacts: [{ name: 'alice', signingKey: alice.signer.id }] });
-    const w = open.writable.getWriter();
-    await w.write(seal.preamble);
-    for (let at = 0; at < ogg.length; at += 700) for (const frame of seal.push(new Uint8Array(ogg.subarray(at, at + 700)))) await w.write(frame);
-    for (const frame of seal.finish().frames) await w.write(frame);
-    await w.close();
+    open.push(seal.preamble);
+    for (let at = 0; at < ogg.length; at += 700) for (const frame of seal.push(new Uint8Array(ogg.subarray(at, at + 700)))) open.push(frame);
+    for (const frame of seal.finish().frames) open.push(frame);
+    open.end();
     const { stored, header } = await open.result;
     expect(header.sequence).toBe(99);
     const path = join(root, 'stored.clip');

@@ -58,13 +58,19 @@ export function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[
   return out;
 }
 
-/** Writes `pieces` to a streaming opener and closes it; the result carries any refusal. */
+/**
+ * Pushes `pieces` to a streaming opener and ends it; the result carries any refusal. Every other
+ * piece waits a turn of the event loop, so pieces reach the opener both while it unwraps the file
+ * key (held) and after (decrypted at once).
+ */
 export async function openInPieces<S extends ClipSender>(opts: OpenClipOptions<S>, pieces: readonly Uint8Array[]): Promise<OpenedStreamedClip<S>> {
   const o = createClipOpenStream(opts);
-  const w = o.writable.getWriter();
   try {
-    for (const p of pieces) await w.write(p);
-    await w.close();
+    for (const [i, p] of pieces.entries()) {
+      if (i % 2 === 1) await new Promise((r) => setImmediate(r));
+      o.push(p);
+    }
+    o.end();
   } catch {
     // the result promise carries the reason
   }

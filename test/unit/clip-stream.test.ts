@@ -111,13 +111,13 @@ describe('streaming open', () => {
     expect(opened.header.durationMs).toBe(3000);
   });
 
-  it('too-large: the write that passes the cap fails, before the rest arrives', async () => {
+  it('too-large: the push that passes the cap throws, before the rest arrives', async () => {
     const { wire } = await sealStreaming([ogg]);
     const o = createClipOpenStream({ identity: bob.identity, contacts: [alice.contact], maxBytes: 1000 });
-    const w = o.writable.getWriter();
-    await w.write(wire.subarray(0, 1000));
-    await expect(w.write(wire.subarray(1000, 1001))).rejects.toMatchObject({ reason: 'too-large' });
+    o.push(wire.subarray(0, 1000));
+    expect(() => o.push(wire.subarray(1000, 1001))).toThrow(expect.objectContaining({ reason: 'too-large' }));
     expect(await reason(o.result)).toBe('too-large');
+    expect(() => o.push(wire.subarray(1001, 1002))).toThrow(expect.objectContaining({ reason: 'too-large' }));
   });
 
   it('truncated wire; corrupt: a flipped frame byte, bytes after the last frame', async () => {
@@ -137,12 +137,13 @@ describe('streaming open', () => {
     const { wire } = await sealStreaming([ogg]);
     const carol = await makeDevice('carol');
     const asCarol = createClipOpenStream({ identity: carol.identity, contacts: [alice.contact] });
-    const w = asCarol.writable.getWriter();
-    await expect(w.write(wire)).rejects.toMatchObject({ reason: 'wrong-key' });
+    asCarol.push(wire); // held while the file key is tried
+    expect(await reason(asCarol.result)).toBe('wrong-key');
+    expect(() => asCarol.push(wire)).toThrow(expect.objectContaining({ reason: 'wrong-key' }));
     const strangers = createClipOpenStream({ identity: bob.identity, contacts: [] });
-    const w2 = strangers.writable.getWriter();
-    await w2.write(wire).catch(() => undefined); // refused early, as soon as the tags are in
-    await w2.close().catch(() => undefined);
+    strangers.push(wire); // refused early, as soon as the tags are in
+    expect(await reason(strangers.result)).toBe('unknown-sender');
+    strangers.end();
     expect(await reason(strangers.result)).toBe('unknown-sender');
   });
 
@@ -156,24 +157,23 @@ describe('streaming open', () => {
     const pressTime = concatBytes([s.preamble, ...s.push(ogg.subarray(0, headers))]);
     expect(wire.length - pressTime.length).toBeGreaterThan(ogg.length - headers); // the audio is not in it
     const o = createClipOpenStream({ identity: bob.identity, contacts: [{ name: 'dave', signingKey: bob.signer.id }] });
-    const w = o.writable.getWriter();
-    await expect(w.write(pressTime)).rejects.toMatchObject({ reason: 'unknown-sender' });
+    o.push(pressTime);
     expect(await reason(o.result)).toBe('unknown-sender');
+    expect(() => o.push(wire.subarray(pressTime.length))).toThrow(expect.objectContaining({ reason: 'unknown-sender' }));
     // A contact's clip, split inside its first frame, passes the early check and opens.
     const ok = createClipOpenStream({ identity: bob.identity, contacts: [alice.contact] });
-    const w2 = ok.writable.getWriter();
-    await w2.write(wire.subarray(0, 700));
-    await w2.write(wire.subarray(700));
-    await w2.close();
+    ok.push(wire.subarray(0, 700));
+    await new Promise((r) => setImmediate(r));
+    ok.push(wire.subarray(700));
+    ok.end();
     await expect(ok.result).resolves.toBeTruthy();
   });
 
   it('wrong-channel over the wire', async () => {
     const { wire } = await sealStreaming([ogg]);
     const o = createClipOpenStream({ identity: bob.identity, contacts: [alice.contact], expectChannel: 'work' });
-    const w = o.writable.getWriter();
-    await w.write(wire);
-    await w.close().catch(() => undefined);
+    o.push(wire);
+    o.end();
     expect(await reason(o.result)).toBe('wrong-channel');
   });
 });
