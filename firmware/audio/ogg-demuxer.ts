@@ -11,6 +11,8 @@ export interface OggDemuxLimits {
   readonly maxPacketBytes: number;
   /** Most logical streams accepted in one physical stream. */
   readonly maxStreams: number;
+  /** false: page CRCs are not checked (bytes already verified as a whole, see decodeOggPage). */
+  readonly checkCrc?: boolean;
 }
 
 /** One page's worth of a logical stream: the packets that complete on it. */
@@ -49,7 +51,7 @@ export class OggDemuxer {
     const events: OggPageEvent[] = [];
     let at = 0;
     for (;;) {
-      const parsed = decodeOggPage(joined, at, this.bufferOffset);
+      const parsed = decodeOggPage(joined, at, this.bufferOffset, this.limits.checkCrc ?? true);
       if (!parsed) break;
       events.push(this.accept(parsed.page, this.bufferOffset + at));
       at += parsed.length;

@@ -17,6 +17,11 @@ export interface OggOpusReaderOptions {
   readonly maxStreams?: number;
   /** Most bytes kept from non-Opus streams by readOggOpus (default 1 MiB). */
   readonly maxOtherStreamBytes?: number;
+  /**
+   * The bytes were verified as a whole already (a clip's signature covers every one): page CRCs
+   * are not computed again. Every other check still runs.
+   */
+  readonly verified?: boolean;
 }
 
 export interface OggOpusPacket {
@@ -59,7 +64,7 @@ export class OggOpusDemuxer {
   private packetCount = 0;
 
   constructor(options: OggOpusReaderOptions = {}) {
-    this.ogg = new OggDemuxer({ maxPacketBytes: options.maxPacketBytes ?? MAX_TAGS_BYTES, maxStreams: options.maxStreams ?? 4 });
+    this.ogg = new OggDemuxer({ maxPacketBytes: options.maxPacketBytes ?? MAX_TAGS_BYTES, maxStreams: options.maxStreams ?? 4, checkCrc: !options.verified });
   }
 
   push(chunk: Uint8Array): OggOpusEvent[] {

@@ -120,7 +120,12 @@ export function oggPageBytesNeeded(buf: Uint8Array, offset: number): number {
  * (call again with more bytes); throws OggFormatError as soon as the bytes present are wrong.
  * `streamOffset` is the position of `buf[0]` in the whole stream, for error messages.
  */
-export function decodeOggPage(buf: Uint8Array, offset: number, streamOffset = 0): { page: OggPage; length: number } | null {
+/**
+ * Decodes the page at `offset`, or null when `buf` ends inside it. `checkCrc` false skips the CRC
+ * (and the copy it needs) for bytes whose integrity is already established: a clip whose signature
+ * verified, which covers every byte.
+ */
+export function decodeOggPage(buf: Uint8Array, offset: number, streamOffset = 0, checkCrc = true): { page: OggPage; length: number } | null {
   const at = streamOffset + offset;
   const available = buf.length - offset;
   const magic = [0x4f, 0x67, 0x67, 0x53];
@@ -139,13 +144,15 @@ export function decodeOggPage(buf: Uint8Array, offset: number, streamOffset = 0)
   for (const v of lacing) bodyLength += v;
   const length = OGG_HEADER_BYTES + segments + bodyLength;
   if (available < length) return null;
-  const stored = view.getUint32(22, true);
-  // A copy (not Buffer#slice, which shares memory): the CRC field is zeroed to check it.
-  const copy = new Uint8Array(buf.subarray(offset, offset + length));
-  copy.fill(0, 22, 26);
-  const computed = oggCrc32(copy);
-  if (computed !== stored) {
-    throw new OggFormatError('crc', `page CRC 0x${stored.toString(16)} but contents give 0x${computed.toString(16)}`, at);
+  // A copy (not Buffer#slice, which shares memory) when checking: the CRC field is zeroed for it.
+  const bytes = checkCrc ? new Uint8Array(buf.subarray(offset, offset + length)) : buf.subarray(offset, offset + length);
+  if (checkCrc) {
+    const stored = view.getUint32(22, true);
+    bytes.fill(0, 22, 26);
+    const computed = oggCrc32(bytes);
+    if (computed !== stored) {
+      throw new OggFormatError('crc', `page CRC 0x${stored.toString(16)} but contents give 0x${computed.toString(16)}`, at);
+    }
   }
   return {
     page: {
@@ -155,8 +162,8 @@ export function decodeOggPage(buf: Uint8Array, offset: number, streamOffset = 0)
       granule: view.getBigInt64(6, true),
       serial: view.getUint32(14, true),
       sequence: view.getUint32(18, true),
-      lacing: copy.subarray(OGG_HEADER_BYTES, OGG_HEADER_BYTES + segments),
-      body: copy.subarray(OGG_HEADER_BYTES + segments),
+      lacing: bytes.subarray(OGG_HEADER_BYTES, OGG_HEADER_BYTES + segments),
+      body: bytes.subarray(OGG_HEADER_BYTES + segments),
     },
     length,
   };

@@ -224,6 +224,24 @@ describe('readOggOpus rejects malformed input with a typed error', () => {
     expect(problemOf(make())).toBe(problem);
   });
 
+  it('verified: page CRCs are not computed again, and every other defect is still refused', () => {
+    const badCrc = corrupt(good, 22, good[22]! ^ 0xff); // the first page's CRC field itself
+    expect(problemOf(badCrc)).toBe('crc');
+    const read = readOggOpus(badCrc, { verified: true });
+    expect(read.packets).toEqual(readOggOpus(good).packets);
+    expect(read.durationSamples).toBe(readOggOpus(good).durationSamples);
+    for (const [, make, problem] of cases) {
+      if (problem === 'crc') continue;
+      let got: OggProblem | 'none' = 'none';
+      try {
+        readOggOpus(make(), { verified: true });
+      } catch (err) {
+        got = (err as OggFormatError).problem;
+      }
+      expect(got).toBe(problem);
+    }
+  });
+
   it('names the byte offset of the bad page', () => {
     const bad = corrupt(good, 40, good[40]! ^ 1);
     expect(() => readOggOpus(bad)).toThrow(/at byte 0/);
