@@ -5,18 +5,19 @@
 // moment loses nothing: on restart the files are re-read and retried, and the receiver's dedupe by
 // clip id turns a retry of an already-delivered clip into "here is your receipt again".
 //
-// A held clip (a live upload is delivering it as the user releases) is written at once but fsync'd
-// only when that upload fails, when it has no receipt after heldSyncMs, or at stop(). Usually the
-// receipt comes first and the file is unlinked before the kernel ever wrote it: no fsyncs on the
-// SD card for a clip delivered live (three before: file, directory, the removal), and none racing
-// the last bytes at release. A SIGKILL still loses nothing (the page cache outlives the process);
-// a power cut within heldSyncMs of release loses the clip if the upload did not get through
-// either, the same exposure as the seconds of talk before it, which live only in RAM. Items found
-// at open are fsync'd in the background: a SIGKILL may have left held ones in the page cache only.
-// A held clip is in the outbox from the moment enqueue() is called, while its file is still being
-// written: a receipt that comes back first (on a fast path the write, several trips through the
-// thread pool, can outlast the round trip) is delivered then and there, and the file is removed
-// once written. No attempt starts on an item whose file is not written yet.
+// A held clip (a live upload is delivering it as the user releases) is in the outbox from the
+// moment enqueue() is called, but its file is written only heldWriteDelayMs (50 ms) later, or at
+// once if that upload fails: the release burst and the receipt's round trip get the CPU and the
+// disk first (on a one-core Zero W the radio's own tor forwards the last bytes while the firmware
+// would be writing; two radios sharing one machine flushed each other's writes). A receipt within
+// that moment means the file is never written at all. Once written it is fsync'd only when the
+// upload fails, when it has no receipt after heldSyncMs, or at stop(); usually the receipt comes
+// first and the file is unlinked before the kernel ever wrote it: no fsyncs on the SD card for a
+// clip delivered live. A SIGKILL within heldWriteDelayMs of release, or a power cut within
+// heldSyncMs, loses the clip if the upload did not get through either: the same exposure as the
+// last moments (or seconds) of talk before the release, which live only in RAM. Items found at
+// open are fsync'd in the background: a SIGKILL may have left held ones in the page cache only.
+// No attempt starts on an item whose file is not written yet.
 //
 // Files, for item id I (a hash of clip id and recipient):
 //   I.item   one JSON line {clipId, recipient, createdAt, expiresAt}, then the sealed bytes
@@ -66,6 +67,8 @@ export interface OutboxOptions {
   fs?: AtomicFs;
   /** How long a held clip may go without fsync while its live upload runs (2 s by default). */
   heldSyncMs?: number;
+  /** How long a held clip waits before its file is written, unless its upload fails first (50 ms by default). */
+  heldWriteDelayMs?: number;
 }
 
 /** The outbox files could not be read back (hand-edited or damaged card); the item is skipped. */
@@ -78,6 +81,7 @@ export class OutboxCorruptError extends Error {
 
 export const DEFAULT_EXPIRY_MS = 7 * 24 * 3600_000;
 export const DEFAULT_HELD_SYNC_MS = 2000;
+export const DEFAULT_HELD_WRITE_DELAY_MS = 50;
 
 export function outboxItemId(clipId: string, recipient: Recipient): string {
   return createHash('sha256').update(`${clipId}\n${recipient.host}`).digest('hex').slice(0, 32);
@@ -91,8 +95,13 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private running = false;
   /** Held items written without fsync: the timer that makes each durable if no receipt comes first. */
   private readonly unsynced = new Map<string, NodeJS.Timeout>();
-  /** Items whose file enqueue() is still writing; each promise settles (never rejects) when it is done. */
-  private readonly writing = new Map<string, Promise<void>>();
+  /**
+   * Items whose file enqueue() has still to write: each promise settles, never rejecting, with
+   * whether the file exists now (false: delivered before it was written, or the write failed).
+   */
+  private readonly writing = new Map<string, Promise<boolean>>();
+  /** Held items waiting out heldWriteDelayMs: calling one ends the wait now. */
+  private readonly heldWaits = new Map<string, () => void>();
   /** fsyncs under way (makeDurable), so stop() can wait for them. */
   private readonly syncing = new Set<Promise<void>>();
   private readonly now: () => number;
@@ -183,8 +192,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   async enqueue(clip: { clipId: string; sealed: Uint8Array }, recipients: readonly Recipient[], options: { hold?: boolean } = {}): Promise<OutboxItem[]> {
     const held = options.hold === true;
     const created: OutboxItem[] = [];
-    const writes: { item: OutboxItem; written: Promise<void> }[] = [];
-    // Every item is registered before the first await: markDelivered() finds it while it is written.
+    const writes: { item: OutboxItem; written: Promise<boolean> }[] = [];
+    // Every item is registered before the first await: markDelivered() finds it while it waits or is written.
     for (const recipient of recipients) {
       const id = outboxItemId(clip.clipId, recipient);
       const existing = this.items.get(id);
@@ -194,10 +203,15 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       }
       const createdAt = this.now();
       const header = { clipId: clip.clipId, recipient, createdAt, expiresAt: createdAt + (this.opts.expiryMs ?? DEFAULT_EXPIRY_MS) };
-      const line = Buffer.from(JSON.stringify(header) + '\n', 'utf8');
       const item: OutboxItem = { id, ...header, attempts: 0, nextAttemptAt: createdAt, held };
-      const written = writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, clip.sealed]), { ...this.fsOpt, sync: !held });
-      this.writing.set(id, written.then(() => undefined, () => undefined));
+      const write = async () => {
+        const line = Buffer.from(JSON.stringify(header) + '\n', 'utf8');
+        await writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, clip.sealed]), { ...this.fsOpt, sync: !held });
+        return true;
+      };
+      // A held item delivered while it waits is never written.
+      const written = held ? this.heldWait(id).then(() => (this.items.get(id) === item ? write() : false)) : write();
+      this.writing.set(id, written.catch(() => false));
       this.items.set(id, item);
       writes.push({ item, written });
       created.push(item);
@@ -230,6 +244,24 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     return created;
   }
 
+  /** Resolves after heldWriteDelayMs, or as soon as the wait is ended (writeNow). */
+  private heldWait(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.heldWaits.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(end, this.opts.heldWriteDelayMs ?? DEFAULT_HELD_WRITE_DELAY_MS);
+      this.heldWaits.set(id, end);
+    });
+  }
+
+  /** A held item's write starts now (its upload failed, the outbox stops) or, if it was delivered, is skipped now. */
+  private writeNow(id: string): void {
+    this.heldWaits.get(id)?.();
+  }
+
   /** Items still waiting for a receipt, oldest first. */
   pending(): OutboxItem[] {
     return [...this.items.values()].sort((a, b) => a.createdAt - b.createdAt);
@@ -248,6 +280,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (!item) return;
     item.held = false;
     // From here the outbox alone carries the clip: it must survive a power cut now.
+    this.writeNow(id);
     this.sync(id);
     this.schedule();
   }
@@ -267,7 +300,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    // Files still being written first: enqueue() marks each unsynced when it is done.
+    // Files still to be written first (now): enqueue() marks each unsynced when it is done.
+    for (const id of [...this.heldWaits.keys()]) this.writeNow(id);
     while (this.writing.size > 0) await Promise.all(this.writing.values());
     for (const id of [...this.unsynced.keys()]) this.sync(id);
     await Promise.allSettled([...this.inFlight.values(), ...this.syncing]);
@@ -338,8 +372,9 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     // durable, so neither is its removal: at worst a power cut brings it back, to be answered as a
     // duplicate.
     const writing = this.writing.get(item.id);
+    this.writeNow(item.id); // still waiting to be written: it never will be
     const durable = !this.forgetUnsynced(item.id) && writing === undefined;
-    if (writing) await writing;
+    if (writing && !(await writing)) return; // no file: nothing to remove
     await Promise.all([removeFileDurably(this.file(item.id, 'item'), fs, { durable }), removeFileDurably(this.file(item.id, 'state'), fs, { durable })]).catch((err: unknown) =>
       log.warn('delivered clip still on disk: it will be sent again and answered as a duplicate', { clipId: item.clipId, to: item.recipient.name, err }),
     );

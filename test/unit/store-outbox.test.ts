@@ -162,7 +162,7 @@ describe('Outbox', () => {
     await outbox.stop();
   });
 
-  it('writes a held clip at once but fsyncs it only when its live upload fails, has no receipt in time, or at stop', async () => {
+  it('writes a held clip after its wait but fsyncs it only when its live upload fails, has no receipt in time, or at stop', async () => {
     const dir = freshDir();
     const synced: string[] = [];
     const fs: AtomicFs = {
@@ -222,6 +222,84 @@ describe('Outbox', () => {
     await reopened.stop();
   });
 
+  describe('a held clip waits heldWriteDelayMs before its file is written', () => {
+    /** An fs that records every file opened (temp files while writing, files and dirs to fsync). */
+    function watchedFs() {
+      const opened: string[] = [];
+      const fs: AtomicFs = {
+        ...fsp,
+        open: (async (...args: Parameters<typeof fsp.open>) => (opened.push(basename(String(args[0]))), fsp.open(...args))) as typeof fsp.open,
+      };
+      return { fs, opened };
+    }
+
+    it('delivered within the wait: no file is ever opened, written or synced', async () => {
+      const dir = freshDir();
+      const { fs, opened } = watchedFs();
+      const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 200, deliver: async () => Promise.reject(new Error('not sent by the outbox')) });
+      const delivered: string[] = [];
+      outbox.on('delivered', (i) => delivered.push(i.clipId));
+      const c = clip();
+      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      await new Promise((r) => setTimeout(r, 20));
+      await outbox.markDelivered(c.clipId, bob, fakeDelivered(c.clipId));
+      expect(delivered).toEqual([c.clipId]);
+      await enqueued;
+      await new Promise((r) => setTimeout(r, 250));
+      expect(opened).toEqual([]);
+      expect(await readdir(dir)).toEqual([]);
+      await outbox.stop();
+      expect(opened).toEqual([]);
+    });
+
+    it('no receipt within the wait: written then, not before', async () => {
+      const dir = freshDir();
+      const { fs } = watchedFs();
+      const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 150, deliver: async () => fakeDelivered('') });
+      const c = clip();
+      const t0 = performance.now();
+      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      await new Promise((r) => setTimeout(r, 60));
+      expect(await readdir(dir)).toEqual([]);
+      await enqueued;
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(145);
+      expect(await readdir(dir)).toEqual([`${outboxItemId(c.clipId, bob)}.item`]);
+      await outbox.stop();
+    });
+
+    it('its live upload failing ends the wait: written and made durable at once, then sent', async () => {
+      const dir = freshDir();
+      const { fs, opened } = watchedFs();
+      const attempts: string[] = [];
+      const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 10_000, deliver: async (item) => (attempts.push(item.clipId), fakeDelivered(item.clipId)) });
+      outbox.start();
+      const c = clip();
+      const t0 = performance.now();
+      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      outbox.release(c.clipId, bob);
+      await enqueued;
+      await until(() => attempts.length === 1);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      // The item's file fsync'd (then its directory) before the outbox sent it.
+      expect(opened.filter((f) => !f.startsWith('.tmp-')).slice(0, 2)).toEqual([`${outboxItemId(c.clipId, bob)}.item`, basename(dir)]);
+      await outbox.stop();
+    });
+
+    it('stop() ends the wait: the clip is written and durable when it resolves', async () => {
+      const dir = freshDir();
+      const { fs, opened } = watchedFs();
+      const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 10_000, deliver: async () => fakeDelivered('') });
+      const c = clip();
+      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      const t0 = performance.now();
+      await outbox.stop();
+      await enqueued;
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(await readdir(dir)).toEqual([`${outboxItemId(c.clipId, bob)}.item`]);
+      expect(opened.filter((f) => !f.startsWith('.tmp-'))).toEqual([`${outboxItemId(c.clipId, bob)}.item`, basename(dir)]);
+    });
+  });
+
   describe('a held clip whose file is still being written', () => {
     /** An fs whose renames of .item files (the last step of writing one) wait for `open()`, and which records fsyncs. */
     function gatedFs(opts: { failWrite?: boolean } = {}) {
@@ -249,7 +327,7 @@ describe('Outbox', () => {
     it('is delivered the moment its receipt comes, and its file removed once written, with no fsync', async () => {
       const dir = freshDir();
       const { fs, synced, open } = gatedFs();
-      const outbox = await Outbox.open({ dir, fs, deliver: async () => Promise.reject(new Error('the outbox must not send a held clip')) });
+      const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 0, deliver: async () => Promise.reject(new Error('the outbox must not send a held clip')) });
       const events: string[] = [];
       outbox.on('queued', (i) => events.push(`queued ${i.recipient.name}`));
       outbox.on('delivered', (i) => events.push(`delivered ${i.recipient.name}`));
@@ -272,7 +350,7 @@ describe('Outbox', () => {
       const dir = freshDir();
       const { fs, synced, open } = gatedFs();
       const attempts: string[] = [];
-      const outbox = await Outbox.open({ dir, fs, deliver: async (item, sealed) => (attempts.push(`${item.clipId}:${sealed.length}`), fakeDelivered(item.clipId)) });
+      const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 0, deliver: async (item, sealed) => (attempts.push(`${item.clipId}:${sealed.length}`), fakeDelivered(item.clipId)) });
       outbox.start();
       const c = clip(1234);
       const enqueued = outbox.enqueue(c, [bob], { hold: true });
@@ -292,7 +370,7 @@ describe('Outbox', () => {
     it('stop() waits for the write and leaves the clip durable', async () => {
       const dir = freshDir();
       const { fs, synced, open } = gatedFs();
-      const outbox = await Outbox.open({ dir, fs, deliver: async () => fakeDelivered('') });
+      const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 0, deliver: async () => fakeDelivered('') });
       const c = clip();
       const enqueued = outbox.enqueue(c, [bob], { hold: true });
       let stopped = false;
@@ -309,7 +387,7 @@ describe('Outbox', () => {
     it('a full disk: no error once its receipt came (nothing left behind), DiskFullError before', async () => {
       const delivered = freshDir();
       const late = gatedFs({ failWrite: true });
-      const outbox = await Outbox.open({ dir: delivered, fs: late.fs, deliver: async () => fakeDelivered('') });
+      const outbox = await Outbox.open({ dir: delivered, fs: late.fs, heldWriteDelayMs: 0, deliver: async () => fakeDelivered('') });
       const c = clip();
       const enqueued = outbox.enqueue(c, [bob], { hold: true });
       const marked = outbox.markDelivered(c.clipId, bob, fakeDelivered(c.clipId));
@@ -321,7 +399,7 @@ describe('Outbox', () => {
 
       const undelivered = freshDir();
       const full = gatedFs({ failWrite: true });
-      const other = await Outbox.open({ dir: undelivered, fs: full.fs, deliver: async () => fakeDelivered('') });
+      const other = await Outbox.open({ dir: undelivered, fs: full.fs, heldWriteDelayMs: 0, deliver: async () => fakeDelivered('') });
       const d = clip();
       const failing = other.enqueue(d, [bob], { hold: true });
       full.open();
