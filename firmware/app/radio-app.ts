@@ -295,8 +295,8 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
         this.#track(clipId, [], recordingId);
         this.emit('recording', { recordingId, clipId });
         talk.done.then(
-          async ({ header, stored, wireBytes }) => {
-            this.emit('sealed', { clipId, durationMs: header.durationMs, storedBytes: stored.length, wireBytes });
+          async ({ header, stored, storedBytes, wireBytes }) => {
+            this.emit('sealed', { clipId, durationMs: header.durationMs, storedBytes, wireBytes });
             this.#track(clipId, recipients, recordingId);
             const { outcomes } = await session.release(stored);
             await outcomes;

@@ -26,8 +26,12 @@ export interface TalkOptions {
 
 export interface TalkResult {
   readonly header: ClipHeader;
-  /** The clip as a standard age file, for the outbox and `age -d`. */
-  readonly stored: Uint8Array;
+  /**
+   * The clip as a standard age file, for the outbox and `age -d`: built on the first call, which
+   * the outbox makes only if it has to write the clip (usually the receipt comes first).
+   */
+  readonly stored: () => Uint8Array;
+  readonly storedBytes: number;
   readonly summary: RecordingSummary;
   /** Wire bytes handed to each live upload. */
   readonly wireBytes: number;
@@ -122,10 +126,9 @@ export class Talk {
       seal(ogg.end(summary.samples));
       const { frames, header } = sealer.finish();
       send(frames);
-      // The last frame just went out: end the bodies with it (one TCP write), then assemble the
-      // stored copy while it travels.
+      // The last frame just went out: end the bodies with it (one TCP write).
       session.finish();
-      return { header, stored: sealer.stored(), summary, wireBytes: this.#wireBytes };
+      return { header, stored: () => sealer.stored(), storedBytes: sealer.storedBytes, summary, wireBytes: this.#wireBytes };
     } catch (err) {
       const reason = err instanceof Error ? err : new Error(String(err));
       this.stop(); // end the recording too, so the microphone is free for the next press

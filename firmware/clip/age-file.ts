@@ -191,6 +191,11 @@ export async function decryptAgeFile(file: Uint8Array, ageIdentity: string): Pro
 }
 
 /** A standard age file from a header, its file key and a payload nonce (random if not given). */
+/** Bytes of the age file assembleAgeFile makes from a header and plaintext of these lengths. */
+export function ageFileLength(headerBytes: number, plaintextBytes: number): number {
+  return headerBytes + PAYLOAD_NONCE + plaintextBytes + Math.max(1, Math.ceil(plaintextBytes / STREAM_CHUNK)) * STREAM_TAG;
+}
+
 /**
  * A standard age file from its header and plaintext. `payloadKey`: deriveStreamKey(fileKey, nonce)
  * when the caller derived it ahead of time (HKDF through node:crypto costs ~0.1 ms of JS under

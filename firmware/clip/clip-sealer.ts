@@ -3,9 +3,10 @@
 // call, so nothing stands between the microphone and the socket: the WHATWG streams this replaced
 // cost ~1 ms of promise plumbing per release under node --jitless (the device's V8). finish() ends
 // the wire stream with the signature frame; stored() then gives the same clip as a standard age
-// file (same age header and nonce) for the outbox and `age -d`.
+// file (same age header and nonce) for the outbox and `age -d`, built when first asked for: a clip
+// delivered live while the outbox waits to write it (outbox.ts) never needs it.
 import { randomBytes } from 'node:crypto';
-import { assembleAgeFile, concatBytes, createAgeHeader, STREAM_CHUNK } from './age-file.js';
+import { ageFileLength, assembleAgeFile, concatBytes, createAgeHeader, deriveStreamKey, STREAM_CHUNK } from './age-file.js';
 import { ClipAssembler } from './clip-assembler.js';
 import type { ClipHeader, ClipSigner, SealHeader } from './clip-types.js';
 import { encodeWireFrame, WIRE_MAGIC, WIRE_NONCE, wireKey } from './wire-frames.js';
@@ -26,8 +27,10 @@ export class ClipSealer {
   readonly #nonce = new Uint8Array(randomBytes(WIRE_NONCE));
   readonly #key: Uint8Array;
   readonly #plaintext: Uint8Array[] = [];
+  #plaintextBytes = 0;
   #counter = 0;
   #finished = false;
+  #stored: Uint8Array | undefined;
 
   /**
    * Checks the header and recipients at once (TypeError, thrown, not rejected); what takes time is
@@ -55,6 +58,7 @@ export class ClipSealer {
     const bytes = this.#asm.push(ogg);
     if (bytes.length === 0) return [];
     this.#plaintext.push(bytes);
+    this.#plaintextBytes += bytes.length;
     return this.#frames(bytes, false);
   }
 
@@ -64,13 +68,21 @@ export class ClipSealer {
     const { tail, header } = this.#asm.finish();
     this.#finished = true;
     this.#plaintext.push(tail);
+    this.#plaintextBytes += tail.length;
     return { frames: this.#frames(tail, true), header };
   }
 
-  /** After finish(): the clip as a standard age file. Built on demand: the wire does not wait for it. */
+  /** After finish(): the clip as a standard age file, built on the first call. */
   stored(): Uint8Array {
     if (!this.#finished) throw new Error('ClipSealer.stored before finish');
-    return assembleAgeFile(this.#ageHeader, this.#fileKey, concatBytes(this.#plaintext), this.#nonce);
+    this.#stored ??= assembleAgeFile(this.#ageHeader, this.#fileKey, concatBytes(this.#plaintext), this.#nonce, deriveStreamKey(this.#fileKey, this.#nonce));
+    return this.#stored;
+  }
+
+  /** After finish(): the length of stored(), without building it. */
+  get storedBytes(): number {
+    if (!this.#finished) throw new Error('ClipSealer.storedBytes before finish');
+    return ageFileLength(this.#ageHeader.length, this.#plaintextBytes);
   }
 
   #frames(bytes: Uint8Array, last: boolean): Uint8Array[] {

@@ -186,10 +186,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   /**
    * Persists `sealed` for each recipient (durably, before returning) and schedules delivery.
    * With `hold`, no attempt starts until release() — a streaming upload is already delivering it —
-   * and the file is fsync'd only if that upload does not end in a receipt soon (see the top).
+   * the file is written after heldWriteDelayMs unless that upload delivered it first, and fsync'd
+   * only if it does not end in a receipt soon (see the top). `sealed` may be a function that builds
+   * the bytes: it is called only when a file is written.
    * Enqueuing a clip that is already queued for a recipient is a no-op. Throws DiskFullError.
    */
-  async enqueue(clip: { clipId: string; sealed: Uint8Array }, recipients: readonly Recipient[], options: { hold?: boolean } = {}): Promise<OutboxItem[]> {
+  async enqueue(clip: { clipId: string; sealed: Uint8Array | (() => Uint8Array) }, recipients: readonly Recipient[], options: { hold?: boolean } = {}): Promise<OutboxItem[]> {
     const held = options.hold === true;
     const created: OutboxItem[] = [];
     const writes: { item: OutboxItem; written: Promise<boolean> }[] = [];
@@ -206,7 +208,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       const item: OutboxItem = { id, ...header, attempts: 0, nextAttemptAt: createdAt, held };
       const write = async () => {
         const line = Buffer.from(JSON.stringify(header) + '\n', 'utf8');
-        await writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, clip.sealed]), { ...this.fsOpt, sync: !held });
+        const sealed = typeof clip.sealed === 'function' ? clip.sealed() : clip.sealed;
+        await writeFileAtomic(this.file(id, 'item'), Buffer.concat([line, sealed]), { ...this.fsOpt, sync: !held });
         return true;
       };
       // A held item delivered while it waits is never written.

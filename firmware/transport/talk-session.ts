@@ -69,12 +69,13 @@ export class TalkSession {
   }
 
   /**
-   * Call at release with the complete clip as a standard age file (ClipSealer.stored()).
+   * Call at release with the complete clip as a standard age file (ClipSealer.stored()), or a
+   * function that builds it: the outbox calls it only when it writes the clip.
    * Resolves once it is in the outbox (throws DiskFullError if it cannot be); `outcomes` then tells,
    * per recipient, whether the live stream delivered it or the outbox took over. A receipt that
    * comes back while the outbox is still writing the clip counts at once (Outbox.enqueue).
    */
-  async release(stored: Uint8Array): Promise<{ outcomes: Promise<RecipientOutcome[]> }> {
+  async release(stored: Uint8Array | (() => Uint8Array)): Promise<{ outcomes: Promise<RecipientOutcome[]> }> {
     if (this.released) throw new Error('TalkSession.release called twice');
     this.released = true;
     const { outbox, recipients, clipId } = this.opts;

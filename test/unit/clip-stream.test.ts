@@ -72,11 +72,25 @@ describe('streaming seal', () => {
     expect((err as ClipError).reason).toBe('corrupt');
   });
 
+  it('knows the stored file\'s length before building it (one age chunk and several), and builds it once', async () => {
+    for (const long of [makeOgg(1), ogg, makeOgg(40)]) {
+      const s = await startSealer();
+      s.push(long);
+      s.finish();
+      const bytes = s.storedBytes;
+      const stored = s.stored();
+      expect(stored.length).toBe(bytes);
+      expect(s.stored()).toBe(stored);
+    }
+    expect(makeOgg(40).length).toBeGreaterThan(64 * 1024); // so the last case spans two age chunks
+  });
+
   it('refuses to finish before the Opus EOS page, and takes nothing after finishing', async () => {
     const cut = await startSealer();
     cut.push(ogg.subarray(0, 1000));
     expect(() => cut.finish()).toThrow(ClipError);
     expect(() => cut.stored()).toThrow(/before finish/);
+    expect(() => cut.storedBytes).toThrow(/before finish/);
     const done = await startSealer();
     done.push(ogg);
     done.finish();

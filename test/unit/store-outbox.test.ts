@@ -233,14 +233,15 @@ describe('Outbox', () => {
       return { fs, opened };
     }
 
-    it('delivered within the wait: no file is ever opened, written or synced', async () => {
+    it('delivered within the wait: no file is ever opened, written or synced, and the bytes are never built', async () => {
       const dir = freshDir();
       const { fs, opened } = watchedFs();
       const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 200, deliver: async () => Promise.reject(new Error('not sent by the outbox')) });
       const delivered: string[] = [];
       outbox.on('delivered', (i) => delivered.push(i.clipId));
       const c = clip();
-      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      let built = 0;
+      const enqueued = outbox.enqueue({ clipId: c.clipId, sealed: () => (built++, c.sealed) }, [bob], { hold: true });
       await new Promise((r) => setTimeout(r, 20));
       await outbox.markDelivered(c.clipId, bob, fakeDelivered(c.clipId));
       expect(delivered).toEqual([c.clipId]);
@@ -250,6 +251,7 @@ describe('Outbox', () => {
       expect(await readdir(dir)).toEqual([]);
       await outbox.stop();
       expect(opened).toEqual([]);
+      expect(built).toBe(0);
     });
 
     it('no receipt within the wait: written then, not before', async () => {
@@ -257,13 +259,18 @@ describe('Outbox', () => {
       const { fs } = watchedFs();
       const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 150, deliver: async () => fakeDelivered('') });
       const c = clip();
+      let built = 0;
       const t0 = performance.now();
-      const enqueued = outbox.enqueue(c, [bob], { hold: true });
+      const enqueued = outbox.enqueue({ clipId: c.clipId, sealed: () => (built++, c.sealed) }, [bob, carol], { hold: true });
       await new Promise((r) => setTimeout(r, 60));
       expect(await readdir(dir)).toEqual([]);
+      expect(built).toBe(0);
       await enqueued;
       expect(performance.now() - t0).toBeGreaterThanOrEqual(145);
-      expect(await readdir(dir)).toEqual([`${outboxItemId(c.clipId, bob)}.item`]);
+      expect((await readdir(dir)).sort()).toEqual([`${outboxItemId(c.clipId, bob)}.item`, `${outboxItemId(c.clipId, carol)}.item`].sort());
+      expect(built).toBe(2);
+      const file = await readFile(join(dir, `${outboxItemId(c.clipId, bob)}.item`));
+      expect(file.subarray(file.indexOf(0x0a) + 1).equals(Buffer.from(c.sealed))).toBe(true);
       await outbox.stop();
     });
 
