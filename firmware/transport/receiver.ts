@@ -20,6 +20,13 @@ const log = createLog('receiver');
 
 export const CLIP_PATH = '/v1/clip';
 
+/**
+ * A new clip is announced (and so starts to play: decoding it and handing it to the speaker, a few
+ * ms of CPU and a garbage collection's worth of allocation under --jitless) this long after its
+ * receipt was written, so that this radio's tor has the CPU to forward the receipt first. Inaudible.
+ */
+export const ANNOUNCE_AFTER_RECEIPT_MS = 20;
+
 export interface ReceiverLimits {
   /** Largest accepted body in bytes. */
   readonly maxBytes: number;
@@ -228,9 +235,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         verifyMs: Math.round((openedAt - bodyEndedAt) * 10) / 10, storeMs: Math.round((performance.now() - openedAt) * 10) / 10,
       });
       reply(res, entry.receipt, duplicate);
-      // Told once the receipt is out of this process, not before: what listens (playback's start,
-      // several ms of CPU) would otherwise run while the sender waits and delay the receipt's trip,
-      // most on a one-core Zero W where the radio's own tor must forward it.
+      // Told a moment after the receipt is out of this process, not before: what listens (playback's
+      // start, several ms of CPU) would otherwise run while the sender waits and delay the receipt's
+      // trip, most on a one-core Zero W where the radio's own tor must forward it.
       let told = false;
       const tell = () => {
         if (told) return;
@@ -238,9 +245,11 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         if (duplicate) events.emit('duplicate', entry);
         else events.emit('clip', entry, r.opened.ogg);
       };
+      const afterReceipt = () => setTimeout(tell, ANNOUNCE_AFTER_RECEIPT_MS);
       // A sender gone while the clip was stored: its response closed before this line, no event to wait for.
-      if (res.writableFinished || res.destroyed || !res.socket || res.socket.destroyed) tell();
-      else res.once('finish', tell).once('close', tell);
+      if (res.destroyed || !res.socket || res.socket.destroyed) tell();
+      else if (res.writableFinished) afterReceipt();
+      else res.once('finish', afterReceipt).once('close', tell);
     } catch (err) {
       clearTimeout(idle);
       opening.abort(err);
