@@ -10,7 +10,7 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants as fsConstants } from 'node:fs';
 import { build } from 'esbuild';
-import { Inbox, inboxKey, JOURNAL_FILE } from '../../firmware/store/inbox.js';
+import { Inbox, inboxKey, JOURNAL_FILE, WRITE_OUT_DELAY_MS } from '../../firmware/store/inbox.js';
 import { encodeJournalEntry, InboxJournal, InboxJournalError, JOURNAL_MAGIC, parseJournal, type JournalFs } from '../../firmware/store/inbox-journal.js';
 import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.js';
 import { setLogLevel, setLogSink, type LogLevel } from '../../firmware/log.js';
@@ -396,6 +396,30 @@ describe('Inbox with its journal', () => {
     expect((await readFile(join(dir2, `${inboxKey(c.clip.clipId)}.clip`))).equals(Buffer.from(c.sealed))).toBe(true);
     expect((await stat(join(dir2, JOURNAL_FILE))).size).toBe(0);
     await reopened.close();
+  });
+
+  it('writes a clip\'s own files WRITE_OUT_DELAY_MS after add(), one write-out for clips that came meanwhile; close() writes them at once', async () => {
+    const dir = bed.dir();
+    const inbox = await Inbox.open({ dir });
+    const [a, b] = [await received(), await received()];
+    const t0 = performance.now();
+    const ea = await inbox.add(a.clip, a.sealed, a.receipt);
+    const eb = await inbox.add(b.clip, b.sealed, b.receipt);
+    await new Promise((r) => setTimeout(r, WRITE_OUT_DELAY_MS / 2));
+    expect(await readdir(dir)).toEqual([JOURNAL_FILE]);
+    const want = [`${ea.key}.clip`, `${ea.key}.json`, `${eb.key}.clip`, `${eb.key}.json`, JOURNAL_FILE].sort();
+    for (;;) {
+      if ((await readdir(dir)).length === want.length && (await stat(join(dir, JOURNAL_FILE))).size === 0) break;
+      expect(performance.now() - t0).toBeLessThan(WRITE_OUT_DELAY_MS + 5000);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await readdir(dir)).sort()).toEqual(want);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(WRITE_OUT_DELAY_MS - 1);
+    const c = await received();
+    const ec = await inbox.add(c.clip, c.sealed, c.receipt);
+    await inbox.close();
+    expect((await readFile(join(dir, `${ec.key}.clip`))).equals(Buffer.from(c.sealed))).toBe(true);
+    expect((await stat(join(dir, JOURNAL_FILE))).size).toBe(0);
   });
 
   it('read() and markPlayed() right after add(), before the write-out: consistent files', async () => {
