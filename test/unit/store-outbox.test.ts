@@ -30,6 +30,17 @@ afterAll(async () => {
 let n = 0;
 const freshDir = () => join(root, `o${n++}`);
 const clip = (size = 1000) => ({ clipId: randomBytes(16).toString('hex'), sealed: randomBytes(size) });
+/** An fs over `base` that records the name of every file or directory fsync'd, in order. */
+function syncRecordingFs(base: AtomicFs = { ...fsp }): { fs: AtomicFs; synced: string[] } {
+  const synced: string[] = [];
+  const open = (async (...args: Parameters<typeof fsp.open>) => {
+    const handle = await base.open(...args);
+    const sync = handle.sync.bind(handle);
+    handle.sync = async () => (synced.push(basename(String(args[0]))), sync());
+    return handle;
+  }) as typeof fsp.open;
+  return { fs: { ...base, open }, synced };
+}
 const until = async (cond: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -164,19 +175,7 @@ describe('Outbox', () => {
 
   it('writes a held clip after its wait but fsyncs it only when its live upload fails, has no receipt in time, or at stop', async () => {
     const dir = freshDir();
-    const synced: string[] = [];
-    const fs: AtomicFs = {
-      ...fsp,
-      open: (async (...args: Parameters<typeof fsp.open>) => {
-        const handle = await fsp.open(...args);
-        const sync = handle.sync.bind(handle);
-        handle.sync = async () => {
-          synced.push(basename(String(args[0])));
-          return sync();
-        };
-        return handle;
-      }) as typeof fsp.open,
-    };
+    const { fs, synced } = syncRecordingFs();
     const itemFile = (c: { clipId: string }) => `${outboxItemId(c.clipId, bob)}.item`;
     const attempts: string[] = [];
     // Each outbox send waits for the fsyncs above it, so the removal's comes after them.
@@ -312,15 +311,9 @@ describe('Outbox', () => {
     function gatedFs(opts: { failWrite?: boolean } = {}) {
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
-      const synced: string[] = [];
+      const { fs: recording, synced } = syncRecordingFs();
       const fs: AtomicFs = {
-        ...fsp,
-        open: (async (...args: Parameters<typeof fsp.open>) => {
-          const handle = await fsp.open(...args);
-          const sync = handle.sync.bind(handle);
-          handle.sync = async () => (synced.push(basename(String(args[0]))), sync());
-          return handle;
-        }) as typeof fsp.open,
+        ...recording,
         rename: (async (from: string, to: string) => {
           if (!to.endsWith('.item')) return fsp.rename(from, to);
           await gate;
