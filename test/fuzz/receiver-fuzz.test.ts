@@ -24,6 +24,8 @@ beforeAll(async () => {
   valid = s.sealed;
   validId = s.header.clipId;
   expect(await post(valid, 'content-length')).toBe(200);
+  // Its own files are written a moment after the reply; count them from here on.
+  expect(await rx.inbox.flush()).toBe(true);
 });
 afterAll(async () => {
   await rx?.close();
@@ -72,6 +74,8 @@ describe('receiver under fuzzing', () => {
       }),
       { numRuns: 2500 },
     );
+    // Anything stored by mistake would be journalled now and written by this flush.
+    expect(await rx.inbox.flush()).toBe(true);
     expect((await readdir(`${rx.dir}/inbox`)).length).toBe(before);
     expect(rx.inbox.entries().map((e) => e.clipId)).toEqual([validId]);
   });
