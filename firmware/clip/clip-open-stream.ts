@@ -37,9 +37,9 @@ interface WireState {
 export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions<S>): ClipOpenStream<S> {
   const cap = opts.maxBytes ?? MAX_CLIP_BYTES;
   let received = 0;
-  let mode: 'sniff' | 'age' | 'wire-header' | 'wire-frames' = 'sniff';
+  // 'unwrapping': the wire header is read, its file key not yet unwrapped; 'wire-frames': `wire` is set.
+  let mode: 'sniff' | 'age' | 'wire-header' | 'unwrapping' | 'wire-frames' = 'sniff';
   let buffered: Uint8Array[] = []; // raw bytes until the mode (and, for wire, the header) is known
-  let unwrapping = false; // the wire header is read, its file key not yet unwrapped
   let held: Uint8Array[] = []; // bytes that arrived while unwrapping, in order
   let wire: WireState | undefined;
   const plaintext: Uint8Array[] = [];
@@ -79,7 +79,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
 
   function take(chunk: Uint8Array): void {
     if (wire) return addPlain(wire.frames.push(chunk));
-    if (unwrapping) return void held.push(chunk);
+    if (mode === 'unwrapping') return void held.push(chunk);
     buffered.push(chunk);
     if (mode === 'age') return; // whole-file mode: kept as pieces, verified at the end
     const all = concatBytes(buffered);
@@ -99,13 +99,12 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
     const nonce = split.rest.slice(0, WIRE_NONCE);
     held = [split.rest.subarray(WIRE_NONCE)];
     buffered = [];
-    unwrapping = true;
+    mode = 'unwrapping';
     unwrapFileKey(ageHeader, opts.identity.ageIdentity).then(
       (fileKey) => {
         if (failed) return;
         wire = { ageHeader, fileKey, nonce, payloadKey: deriveStreamKey(fileKey, nonce), frames: new WireFrameDecoder(wireKey(fileKey, nonce)) };
         mode = 'wire-frames';
-        unwrapping = false;
         try {
           for (const piece of held.splice(0)) addPlain(wire.frames.push(piece));
           if (ended) finish();
@@ -126,7 +125,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
       return;
     }
     if (!wire || !wire.frames.done) {
-      if (unwrapping) return; // the key comes, then finish() again
+      if (mode === 'unwrapping') return; // the key comes, then finish() again
       if (received === 0) throw new ClipError('not-age', 'empty upload');
       throw new ClipError('truncated', mode === 'wire-frames' ? 'upload ended before the last wire frame' : 'upload ended inside the wire header');
     }
