@@ -118,12 +118,9 @@ export function oggPageBytesNeeded(buf: Uint8Array, offset: number): number {
 /**
  * Parses the page starting at `buf[offset]`. Returns null when `buf` ends before the page does
  * (call again with more bytes); throws OggFormatError as soon as the bytes present are wrong.
- * `streamOffset` is the position of `buf[0]` in the whole stream, for error messages.
- */
-/**
- * Decodes the page at `offset`, or null when `buf` ends inside it. `checkCrc` false skips the CRC
- * (and the copy it needs) for bytes whose integrity is already established: a clip whose signature
- * verified, which covers every byte.
+ * `streamOffset` is the position of `buf[0]` in the whole stream, for error messages. `checkCrc`
+ * false skips the CRC (and the copy it needs) for bytes whose integrity is already established: a
+ * clip whose signature verified, which covers every byte.
  */
 export function decodeOggPage(buf: Uint8Array, offset: number, streamOffset = 0, checkCrc = true): { page: OggPage; length: number } | null {
   const at = streamOffset + offset;

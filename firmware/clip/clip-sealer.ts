@@ -6,7 +6,7 @@
 // file (same age header and nonce) for the outbox and `age -d`, built when first asked for: a clip
 // delivered live while the outbox waits to write it (outbox.ts) never needs it.
 import { randomBytes } from 'node:crypto';
-import { ageFileLength, assembleAgeFile, concatBytes, createAgeHeader, deriveStreamKey, STREAM_CHUNK } from './age-file.js';
+import { ageFileLength, assembleAgeFile, concatBytes, createAgeHeader, STREAM_CHUNK } from './age-file.js';
 import { ClipAssembler } from './clip-assembler.js';
 import type { ClipHeader, ClipSigner, SealHeader } from './clip-types.js';
 import { encodeWireFrame, WIRE_MAGIC, WIRE_NONCE, wireKey } from './wire-frames.js';
@@ -75,7 +75,7 @@ export class ClipSealer {
   /** After finish(): the clip as a standard age file, built on the first call. */
   stored(): Uint8Array {
     if (!this.#finished) throw new Error('ClipSealer.stored before finish');
-    this.#stored ??= assembleAgeFile(this.#ageHeader, this.#fileKey, concatBytes(this.#plaintext), this.#nonce, deriveStreamKey(this.#fileKey, this.#nonce));
+    this.#stored ??= assembleAgeFile(this.#ageHeader, this.#fileKey, concatBytes(this.#plaintext), this.#nonce);
     return this.#stored;
   }
 

@@ -113,10 +113,10 @@ export function verifyClip<S extends ClipSender>(plain: Uint8Array, opts: OpenCl
 /**
  * Early check for the streaming opener: once the OpusTags packet has arrived, refuse a clip whose
  * version we can't read or whose sender is not a contact, without waiting for the whole upload.
- * `pages`: the clip's pages decoded so far (clip-page-scan.ts). Returns true when the check ran
- * (and passed): the decoded tags, for verifyClip, or null when they did not decode (verifyClip
- * reports that); undefined while the tags are still incomplete. Structural problems are left to
- * verifyClip at the end, so a clip gets one reason either way.
+ * `pages`: the clip's pages decoded so far (clip-page-scan.ts). Once the check ran and passed: the
+ * decoded tags, for verifyClip, or null when they did not decode (verifyClip reports that);
+ * undefined while the tags are still incomplete. Structural problems are left to verifyClip at the
+ * end, so a clip gets one reason either way.
  */
 export function checkSenderEarly(pages: readonly ScannedPage[], contacts: readonly ClipSender[]): OpusTags | null | undefined {
   const parts: Uint8Array[] = [];
