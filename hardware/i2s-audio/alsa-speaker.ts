@@ -59,17 +59,16 @@ export class AlsaSpeaker implements Speaker {
       throw new AudioOptionError(`unsupported Opus stream: ${JSON.stringify(format)}`);
     const list: Uint8Array[] = [];
     let total = 0;
+    const add = (p: OpusPacket) => {
+      list.push(p.data);
+      total += p.samples;
+    };
     // An array is walked synchronously: a for-await costs a microtask per packet (~550 for 11 s).
-    if (Symbol.iterator in packets) {
-      for (const p of packets) {
-        list.push(p.data);
-        total += p.samples;
-      }
-    } else {
+    if (Symbol.iterator in packets) for (const p of packets) add(p);
+    else {
       for await (const p of packets) {
         if (signal?.aborted) return { samples: 0, interrupted: true };
-        list.push(p.data);
-        total += p.samples;
+        add(p);
       }
     }
     if (signal?.aborted) return { samples: 0, interrupted: true };
