@@ -30,16 +30,18 @@ afterAll(async () => {
 let n = 0;
 const freshDir = () => join(root, `o${n++}`);
 const clip = (size = 1000) => ({ clipId: randomBytes(16).toString('hex'), sealed: randomBytes(size) });
-/** An fs over `base` that records the name of every file or directory fsync'd, in order. */
-function syncRecordingFs(base: AtomicFs = { ...fsp }): { fs: AtomicFs; synced: string[] } {
+/** An fs over `base` that records the name of every file or directory opened (temp files while writing, files and dirs to fsync) and fsync'd, in order. */
+function syncRecordingFs(base: AtomicFs = { ...fsp }): { fs: AtomicFs; opened: string[]; synced: string[] } {
+  const opened: string[] = [];
   const synced: string[] = [];
   const open = (async (...args: Parameters<typeof fsp.open>) => {
+    opened.push(basename(String(args[0])));
     const handle = await base.open(...args);
     const sync = handle.sync.bind(handle);
     handle.sync = async () => (synced.push(basename(String(args[0]))), sync());
     return handle;
   }) as typeof fsp.open;
-  return { fs: { ...base, open }, synced };
+  return { fs: { ...base, open }, opened, synced };
 }
 const until = async (cond: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
@@ -222,19 +224,9 @@ describe('Outbox', () => {
   });
 
   describe('a held clip waits heldWriteDelayMs before its file is written', () => {
-    /** An fs that records every file opened (temp files while writing, files and dirs to fsync). */
-    function watchedFs() {
-      const opened: string[] = [];
-      const fs: AtomicFs = {
-        ...fsp,
-        open: (async (...args: Parameters<typeof fsp.open>) => (opened.push(basename(String(args[0]))), fsp.open(...args))) as typeof fsp.open,
-      };
-      return { fs, opened };
-    }
-
     it('delivered within the wait: no file is ever opened, written or synced, and the bytes are never built', async () => {
       const dir = freshDir();
-      const { fs, opened } = watchedFs();
+      const { fs, opened, synced } = syncRecordingFs();
       const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 200, deliver: async () => Promise.reject(new Error('not sent by the outbox')) });
       const delivered: string[] = [];
       outbox.on('delivered', (i) => delivered.push(i.clipId));
@@ -250,12 +242,13 @@ describe('Outbox', () => {
       expect(await readdir(dir)).toEqual([]);
       await outbox.stop();
       expect(opened).toEqual([]);
+      expect(synced).toEqual([]);
       expect(built).toBe(0);
     });
 
     it('no receipt within the wait: written then, not before', async () => {
       const dir = freshDir();
-      const { fs } = watchedFs();
+      const { fs } = syncRecordingFs();
       const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 150, deliver: async () => fakeDelivered('') });
       const c = clip();
       let built = 0;
@@ -275,7 +268,7 @@ describe('Outbox', () => {
 
     it('its live upload failing ends the wait: written and made durable at once, then sent', async () => {
       const dir = freshDir();
-      const { fs, opened } = watchedFs();
+      const { fs, synced } = syncRecordingFs();
       const attempts: string[] = [];
       const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 10_000, deliver: async (item) => (attempts.push(item.clipId), fakeDelivered(item.clipId)) });
       outbox.start();
@@ -287,13 +280,13 @@ describe('Outbox', () => {
       await until(() => attempts.length === 1);
       expect(performance.now() - t0).toBeLessThan(5000);
       // The item's file fsync'd (then its directory) before the outbox sent it.
-      expect(opened.filter((f) => !f.startsWith('.tmp-')).slice(0, 2)).toEqual([`${outboxItemId(c.clipId, bob)}.item`, basename(dir)]);
+      expect(synced.slice(0, 2)).toEqual([`${outboxItemId(c.clipId, bob)}.item`, basename(dir)]);
       await outbox.stop();
     });
 
     it('stop() ends the wait: the clip is written and durable when it resolves', async () => {
       const dir = freshDir();
-      const { fs, opened } = watchedFs();
+      const { fs, synced } = syncRecordingFs();
       const outbox = await Outbox.open({ dir, fs, heldWriteDelayMs: 10_000, deliver: async () => fakeDelivered('') });
       const c = clip();
       const enqueued = outbox.enqueue(c, [bob], { hold: true });
@@ -302,7 +295,7 @@ describe('Outbox', () => {
       await enqueued;
       expect(performance.now() - t0).toBeLessThan(5000);
       expect(await readdir(dir)).toEqual([`${outboxItemId(c.clipId, bob)}.item`]);
-      expect(opened.filter((f) => !f.startsWith('.tmp-'))).toEqual([`${outboxItemId(c.clipId, bob)}.item`, basename(dir)]);
+      expect(synced).toEqual([`${outboxItemId(c.clipId, bob)}.item`, basename(dir)]);
     });
   });
 
