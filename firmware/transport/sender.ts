@@ -92,15 +92,25 @@ export interface UploadOptions {
 const MAX_RESPONSE_BYTES = 16 * 1024;
 
 function readResponse(res: IncomingMessage): Promise<string> {
+  // A receiver's answers carry content-length: the body is complete with its last byte, a turn of
+  // node's stream machinery before 'end' (interpreted JS on the device, between receipt and delivered).
+  const declared = Number(res.headers['content-length'] ?? NaN);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let whole = false;
+    const done = () => {
+      if (whole) return;
+      whole = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
     res.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_RESPONSE_BYTES) return res.destroy(new Error('response larger than 16 KiB'));
       chunks.push(c);
+      if (size === declared) done();
     });
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('end', done);
     res.on('error', reject);
     res.on('aborted', () => reject(new Error('response cut off')));
   });
@@ -160,7 +170,9 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
           // An early refusal (413, 415...) arrives while we may still be streaming: stop producing.
           live?.cancel();
           resolve({ status: res.statusCode ?? 0, text, duplicate: res.headers['torlk-duplicate'] === '1' });
-          socket.destroy();
+          // After the receipt is checked and counted (microtasks run first): closing the stream is
+          // not on the way to 'delivered'.
+          setImmediate(() => socket.destroy());
         },
         fail,
       );
