@@ -237,19 +237,13 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       reply(res, entry.receipt, duplicate);
       // Told a moment after the receipt is out of this process, not before: what listens (playback's
       // start, several ms of CPU) would otherwise run while the sender waits and delay the receipt's
-      // trip, most on a one-core Zero W where the radio's own tor must forward it.
-      let told = false;
-      const tell = () => {
-        if (told) return;
-        told = true;
+      // trip, most on a one-core Zero W where the radio's own tor must forward it. The receipt is a
+      // few hundred bytes, which end() hands to the kernel at once; a sender gone meanwhile changes
+      // nothing, the clip is stored either way.
+      setTimeout(() => {
         if (duplicate) events.emit('duplicate', entry);
         else events.emit('clip', entry, r.opened.ogg);
-      };
-      const afterReceipt = () => setTimeout(tell, ANNOUNCE_AFTER_RECEIPT_MS);
-      // A sender gone while the clip was stored: its response closed before this line, no event to wait for.
-      if (res.destroyed || !res.socket || res.socket.destroyed) tell();
-      else if (res.writableFinished) afterReceipt();
-      else res.once('finish', afterReceipt).once('close', tell);
+      }, ANNOUNCE_AFTER_RECEIPT_MS);
     } catch (err) {
       clearTimeout(idle);
       opening.abort(err);
