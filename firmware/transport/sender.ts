@@ -98,10 +98,8 @@ function readResponse(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let whole = false;
     const done = () => {
-      if (whole) return;
-      whole = true;
+      res.off('end', done);
       resolve(Buffer.concat(chunks).toString('utf8'));
     };
     res.on('data', (c: Buffer) => {

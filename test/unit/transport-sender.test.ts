@@ -105,6 +105,22 @@ describe('uploadClip', () => {
       await Promise.all([hangup.close(), nonsense.close(), silent.close()]);
     }
   });
+
+  it('reports a response cut short of its content-length, or larger than 16 KiB, as a network failure', async () => {
+    // The body is taken once content-length bytes are in: fewer, then a hang-up, is a cut answer.
+    const cut = await rogue((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"receipt":')));
+    const huge = await rogue((s) => s.once('data', () => s.end(`HTTP/1.1 200 OK\r\ncontent-length: 20000\r\n\r\n${'x'.repeat(20000)}`)));
+    try {
+      const to = (port: number) => ({ ...rx.recipient, port });
+      const c = await failure(uploadClip({ connector: direct, recipient: to(cut.port), body: new Uint8Array(10) }));
+      expect(c).toMatchObject({ reason: 'network', retryable: true });
+      const h = await failure(uploadClip({ connector: direct, recipient: to(huge.port), body: new Uint8Array(10) }));
+      expect(h).toMatchObject({ reason: 'network', retryable: true });
+      expect(h.message).toMatch(/larger than 16 KiB/);
+    } finally {
+      await Promise.all([cut.close(), huge.close()]);
+    }
+  });
 });
 
 describe('StreamingUpload', () => {
