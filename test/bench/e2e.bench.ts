@@ -4,11 +4,12 @@
 // the rest, e2e-firmware-process.ts), so their timings are the device's code paths. References are
 // measured in this same run.
 // 1. Release-to-delivered (alice holds bob's verified receipt) for a ~10 s clip, streamed while
-//    talking (median of 9: one talk's figure swings by ±5 ms with tor's scheduling), and the same
+//    talking (median of 15: one talk's figure swings by ±5 ms with tor's scheduling), and the same
 //    audio sent after release (seal, new stream, whole upload; median of 3). Reference: the round
 //    trip of one small write to a TCP echo server behind an onion service of the bench's own on
 //    the same private network (onion-echo.ts), from alice's tor on a stream left idle 100 ms first
-//    (median of 34: 7 first, then 3 before each streamed talk). Two more figures, for comparison
+//    (median of 52: 7 first, then 3 before each streamed talk), with the range the ratio could have
+//    come out in (a 90% bootstrap interval, ratio-interval.ts). Two more figures, for comparison
 //    with earlier runs: the same write to bob's receiver, which refuses it (so bob's HTTP parsing
 //    and refusal are included; the reference before 2026-11-25), and that one sent right behind
 //    the stream's CONNECTED, which adds a tor scheduler (KIST) wait. The release comes 250 ms after the last word, as a speaker lets go of
@@ -43,19 +44,15 @@ import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
 import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats } from './e2e-firmware-process.js';
 import { startOnionEcho, timeFirstByte, type OnionEcho } from './onion-echo.js';
+import { median, medianRatioInterval } from './ratio-interval.js';
 
 const TEN_SECONDS = 'Alice to Bob, radio check over Tor. One, two, three, four, five. The quick brown fox jumps over the lazy dog, over.';
 const RSS_CLIPS = 200;
-const STREAMED_TALKS = 9;
+const STREAMED_TALKS = 15;
 // TORLK_BENCH_E2E=latency,memory,start picks parts (all by default): the memory run alone takes
 // minutes, so latency work can iterate without it. Skipped parts print no rows.
 const parts = new Set((process.env.TORLK_BENCH_E2E ?? 'latency,memory,start').split(',').map((x) => x.trim()));
 const say = (msg: string) => process.stderr.write(`e2e.bench: ${msg}\n`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const mb = (bytes: number) => bytes / (1024 * 1024);
 const memLine = (s: FirmwareStats) =>
   `${mb(s.rss).toFixed(1)} MB (anon ${mb(s.anon).toFixed(1)}, file-backed ${mb(s.file).toFixed(1)}; heap ${mb(s.heapUsed).toFixed(1)}/${mb(s.heapTotal).toFixed(1)}, external ${mb(s.external).toFixed(1)})`;
@@ -234,7 +231,7 @@ async function main(): Promise<void> {
       return r;
     };
 
-    // Streamed: three ~10 s talks, timed from release to alice's verified receipt.
+    // Streamed: STREAMED_TALKS ~10 s talks, timed from release to alice's verified receipt.
     const streamed: number[] = [];
     const sealedAfter: number[] = [];
     const perSecond: number[] = [];
@@ -298,10 +295,14 @@ async function main(): Promise<void> {
     if (parts.has('latency')) {
       const latency = median(streamed);
       const afterTail = latency - median(sealedAfter);
+      const interval = medianRatioInterval(streamed, echoRtts);
+      say(`release-to-delivered / echo round trip: ${interval.ratio.toFixed(2)}, 90% bootstrap interval ${interval.low.toFixed(2)}-${interval.high.toFixed(2)}`);
       const bps = median(perSecond);
       const opusencPerSecond = opusencCpu / speechSeconds;
       rows.push(
         { metric: 'release-to-delivered, streamed (~10 s clip)', value: latency, unit: 'ms', reference: { name: 'onion echo round trip (idle stream)', value: rtt }, ratio: latency / rtt, goal: '<= 1.5', pass: latency / rtt <= 1.5 },
+        { metric: 'release-to-delivered / echo round trip: 90% bootstrap interval, low end', value: interval.low, unit: 'ratio' },
+        { metric: 'release-to-delivered / echo round trip: 90% bootstrap interval, high end', value: interval.high, unit: 'ratio' },
         { metric: "release-to-delivered, streamed, against the round trip through bob's receiver (refusal path)", value: latency, unit: 'ms', reference: { name: "round trip through bob's receiver (refusal path)", value: refusalRtt }, ratio: latency / refusalRtt },
         { metric: 'release-to-delivered, streamed, against a round trip sent right behind CONNECTED (KIST wait included)', value: latency, unit: 'ms', reference: { name: 'new-stream round trip', value: median(freshRtts) }, ratio: latency / median(freshRtts) },
         { metric: 'onion echo round trip (idle stream), the reference above', value: rtt, unit: 'ms', reference: { name: "round trip through bob's receiver (refusal path)", value: refusalRtt }, ratio: rtt / refusalRtt },
