@@ -12,6 +12,7 @@ import {
   type TorInstance, type TorStatus,
 } from '../tor/index.js';
 import { OnionPresenceWatch, type OnionPresenceWatchOptions } from '../tor/onion-presence.js';
+import type { OnionServiceOptions } from '../tor/onion-service.js';
 import type { Connector } from '../transport/sender.js';
 import { torConnector } from '../transport/tor-connector.js';
 import { TorNotRunningError } from './app-errors.js';
@@ -32,6 +33,8 @@ export interface TorLinkOptions {
   readonly rendezvousStallMs?: number;
   /** How often a contact with queued clips is looked up for a new descriptor (watchPresence). */
   readonly presence?: Pick<OnionPresenceWatchOptions, 'intervalMs' | 'jitter' | 'fetchTimeoutMs'>;
+  /** The e2e benchmark's echo beside the receiver (OnionServiceOptions.extraPorts); never from a config. */
+  readonly extraServicePorts?: OnionServiceOptions['extraPorts'];
 }
 
 type WithoutAt<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -233,6 +236,7 @@ export class TorLink {
       key: this.identity.onion.key,
       localPort: this.localPort,
       authorizedClients: this.contacts.map((c) => parseClientAuthPublicKey(c.clientAuthKey)),
+      ...(this.options.extraServicePorts ? { extraPorts: this.options.extraServicePorts } : {}),
     });
     this.#onion = address;
     log.info('onion published', { address });

@@ -24,6 +24,12 @@ export interface OnionServiceOptions {
   authorizedClients: readonly Uint8Array[];
   /** Ask tor for PoW DoS defenses (default true; skipped if this tor lacks them). */
   powDefenses?: boolean;
+  /**
+   * More virtual ports on the same service, each to a port on 127.0.0.1. Only the e2e benchmark
+   * sets one (an echo beside the receiver, so its round-trip reference crosses the talks' own
+   * circuit); a radio's config has no way to, so a device publishes its receiver alone.
+   */
+  extraPorts?: readonly { readonly virtualPort: number; readonly localPort: number }[];
 }
 
 export class OnionService {
@@ -34,9 +40,13 @@ export class OnionService {
   private readonly uploadWaiters = new Set<{ control: ControlConnection; done: () => void }>();
 
   constructor(private readonly options: OnionServiceOptions) {
-    for (const port of [options.localPort, options.virtualPort ?? 80]) {
+    const extra = options.extraPorts ?? [];
+    for (const port of [options.localPort, options.virtualPort ?? 80, ...extra.flatMap((p) => [p.virtualPort, p.localPort])]) {
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`not a TCP port: ${port}`);
     }
+    const virtualPorts = [options.virtualPort ?? 80, ...extra.map((p) => p.virtualPort)];
+    // Tor would pick among the targets of a repeated virtual port at random, per stream.
+    if (new Set(virtualPorts).size !== virtualPorts.length) throw new TypeError(`virtual port listed twice: ${virtualPorts.join(', ')}`);
     if (options.authorizedClients.length === 0) {
       throw new TypeError('an onion service needs at least one authorised contact (restricted discovery is always on)');
     }
@@ -126,6 +136,7 @@ export class OnionService {
       'Flags=Detach,V3Auth',
       ...(pow ? ['PoWDefensesEnabled=1'] : []),
       `Port=${virtualPort},127.0.0.1:${this.options.localPort}`,
+      ...(this.options.extraPorts ?? []).map((p) => `Port=${p.virtualPort},127.0.0.1:${p.localPort}`),
       ...this.options.authorizedClients.map((k) => `ClientAuthV3=${encodeClientAuthPublicKey(k)}`),
     ];
     // Tor echoes an undecodable key in its error; the base64 part is the secret to blank out.

@@ -33,6 +33,8 @@ interface ChildConfig {
   configPath: string;
   speakerFile: string;
   torConfig: string[];
+  /** Receiver only: the bench's echo server (localPort), published as a virtual port of this radio's onion. */
+  echo?: { virtualPort: number; localPort: number };
   /** Sender only: an Ogg Opus file whose packets the microphone replays for every clip. */
   replayOgg?: string;
 }
@@ -51,7 +53,10 @@ const app = await RadioApp.start({
   // Paced, as a sound card plays: unpaced, the file speaker decoded a whole clip in one burst of
   // CPU just as the receipt crossed tor, which no device does.
   hardware: { button, led: new RecordingLed(), microphone, speaker: createSimSpeaker({ outfile: config.speakerFile, rate: 16000, pace: true }) },
-  tor: { extraConfig: config.torConfig },
+  tor: {
+    extraConfig: config.torConfig,
+    ...(config.echo ? { extraServicePorts: [config.echo] } : {}),
+  },
 });
 send({ t: 'ready', startMs: app.startMs, onion: app.onion });
 app.torReady.then(

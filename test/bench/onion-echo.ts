@@ -1,6 +1,8 @@
-// A TCP echo server on 127.0.0.1 behind an onion service of its own on the private network: the
-// e2e bench's round-trip reference. What comes back is what went in, with no HTTP parsing or
-// application work at the far end, so a probe through it times tor's path and nothing else.
+// The e2e bench's round-trip references: a TCP echo server on 127.0.0.1, reached through a virtual
+// port of bob's own onion service (so on the talks' circuit), and another behind an onion service
+// of its own on the private network (another circuit, for comparison). What comes back is what
+// went in, with no HTTP parsing or application work at the far end, so a probe through either
+// times tor's path and nothing else.
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { OnionServiceNode, Testnet } from '../../scripts/testnet/network.js';
@@ -22,8 +24,17 @@ export interface OnionEcho {
   stop(): Promise<void>;
 }
 
-/** Starts the echo server and its onion service; resolves once the descriptor is uploaded. */
-export async function startOnionEcho(net_: Testnet, timeoutMs = 120_000): Promise<OnionEcho> {
+/** The virtual port of bob's onion that reaches the bench's echo server (TCP echo's own number). */
+export const ECHO_VIRTUAL_PORT = 7;
+
+/** A TCP echo server on 127.0.0.1. */
+export interface EchoServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts a TCP echo server on 127.0.0.1 (the target of an onion's virtual port). */
+export async function startEchoServer(): Promise<EchoServer> {
   const sockets = new Set<Socket>();
   const server = net.createServer((s) => {
     // Our end must not be the one that holds a small reply for an ACK (Nagle).
@@ -37,19 +48,26 @@ export async function startOnionEcho(net_: Testnet, timeoutMs = 120_000): Promis
     server.once('error', (err) => reject(new OnionEchoError('listen on 127.0.0.1', err.message, { cause: err })));
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const closeServer = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
-  const targetPort = (server.address() as net.AddressInfo).port;
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Starts the echo server and its onion service; resolves once the descriptor is uploaded. */
+export async function startOnionEcho(net_: Testnet, timeoutMs = 120_000): Promise<OnionEcho> {
+  const server = await startEchoServer();
   let service: OnionServiceNode | undefined;
   try {
-    service = await net_.startOnionService(targetPort);
+    service = await net_.startOnionService(server.port);
     await waitDescriptorUploaded(service.node, service.onion, timeoutMs);
   } catch (err) {
     await service?.node.stop();
-    await closeServer();
+    await server.close();
     throw err;
   }
   const svc = service;
@@ -61,7 +79,7 @@ export async function startOnionEcho(net_: Testnet, timeoutMs = 120_000): Promis
       try {
         await svc.node.stop();
       } finally {
-        await closeServer();
+        await server.close();
       }
     },
   };

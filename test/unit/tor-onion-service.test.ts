@@ -37,6 +37,12 @@ describe('OnionService.publish', () => {
     expect(service.address).toBe(`${key.serviceId}.onion`);
   });
 
+  it('adds a Port= for each extra port (the e2e bench\'s echo beside the receiver), after port 80', async () => {
+    const { control, received } = await peer(() => ok);
+    await new OnionService({ key, localPort: 8123, authorizedClients: [alice.publicKey], extraPorts: [{ virtualPort: 7, localPort: 9007 }] }).publish(control);
+    expect(received[1]).toContain(' Port=80,127.0.0.1:8123 Port=7,127.0.0.1:9007 ClientAuthV3=');
+  });
+
   it('drops PoW once, and for good, when this tor does not know the keyword', async () => {
     const { control, received } = await peer((line) =>
       line.includes('PoWDefensesEnabled') ? '512 Bad arguments to ADD_ONION: Unrecognized keyword argument "PoWDefensesEnabled"\n' : ok,
@@ -103,6 +109,9 @@ describe('OnionService.publish', () => {
     expect(() => new OnionService({ key, localPort: 0, authorizedClients: [alice.publicKey] })).toThrow(TypeError);
     expect(() => new OnionService({ key, localPort: 70000, authorizedClients: [alice.publicKey] })).toThrow(TypeError);
     expect(() => new OnionService({ key, localPort: 80, virtualPort: 1.5, authorizedClients: [alice.publicKey] })).toThrow(TypeError);
+    expect(() => new OnionService({ key, localPort: 80, authorizedClients: [alice.publicKey], extraPorts: [{ virtualPort: 7, localPort: 0 }] })).toThrow(/not a TCP port: 0/);
+    // Tor would send each stream to one of a repeated port's targets at random.
+    expect(() => new OnionService({ key, localPort: 80, authorizedClients: [alice.publicKey], extraPorts: [{ virtualPort: 80, localPort: 9007 }] })).toThrow(/virtual port listed twice/);
     expect(() => new OnionService({ key, localPort: 80, authorizedClients: [new Uint8Array(5)] })).toThrow(/32 bytes/);
   });
 });
