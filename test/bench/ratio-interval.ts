@@ -2,7 +2,7 @@
 // talks with the median of the echo probes, and on a loaded two-core machine either median moves
 // by a tenth between runs. A percentile bootstrap (resampling the talks and the probes, each with
 // replacement, and taking the ratio of medians each time) gives the range that ratio could have
-// come out in. Written here: it is twenty lines, and the npm bootstrap package there is
+// come out in. Written here: it is twenty lines, and the npm bootstrap package I found
 // (compute-bootstrap) takes one sample and is no longer kept. The generator is seeded, so the same
 // samples always give the same range.
 
