@@ -227,9 +227,15 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
     return this.bySequence.get(`${senderKey}#${sequence}`);
   }
 
-  /** All records, oldest received first. */
+  /**
+   * All records, oldest received first. Clips received in the same millisecond go by created-at,
+   * then sequence, then id: otherwise their order (and so which plays next) would follow the order
+   * they were indexed in, which a restart changes.
+   */
   entries(): InboxEntry[] {
-    return [...this.byKey.values()].sort((a, b) => a.receivedAt - b.receivedAt);
+    return [...this.byKey.values()].sort(
+      (a, b) => a.receivedAt - b.receivedAt || a.createdAt - b.createdAt || a.sequence - b.sequence || (a.clipId < b.clipId ? -1 : a.clipId > b.clipId ? 1 : 0),
+    );
   }
 
   /**

@@ -456,6 +456,26 @@ describe('Inbox with its journal', () => {
     await reopened.close();
   });
 
+  it('orders clips received in the same millisecond by created-at and sequence, the same after a reopen', async () => {
+    const dir = bed.dir();
+    const now = () => 1_000_000; // every clip received at once
+    const inbox = await Inbox.open({ dir, now });
+    const first = await received();
+    const second = await received();
+    const later = { ...second.clip, createdAt: first.clip.createdAt }; // created in the same ms too: sequence decides
+    // Added out of order, so insertion order is not what the test sees.
+    await inbox.add(later, second.sealed, second.receipt);
+    await inbox.add(first.clip, first.sealed, first.receipt);
+    expect(first.clip.sequence).toBeLessThan(later.sequence);
+    const order = [first.clip.clipId, later.clipId];
+    expect(inbox.entries().map((e) => e.clipId)).toEqual(order);
+    await inbox.close();
+    const reopened = await Inbox.open({ dir, now });
+    expect(reopened.entries().map((e) => e.clipId)).toEqual(order);
+    expect(reopened.next()?.clipId).toBe(first.clip.clipId);
+    await reopened.close();
+  });
+
   it('replays idempotently: a journal never emptied (crash after the write-out) changes nothing, twice over', async () => {
     const dir = bed.dir();
     const inbox = await Inbox.open({ dir, holdMaterialisation: true });
