@@ -87,6 +87,15 @@ interface Unwritten {
   readonly recovered: boolean;
 }
 
+/**
+ * Oldest received first. Clips received in the same millisecond go by created-at, then sequence,
+ * then id: otherwise their order (and so which plays next) would follow the order they were
+ * indexed in, which a restart changes.
+ */
+function byArrival(a: InboxEntry, b: InboxEntry): number {
+  return a.receivedAt - b.receivedAt || a.createdAt - b.createdAt || a.sequence - b.sequence || (a.clipId < b.clipId ? -1 : a.clipId > b.clipId ? 1 : 0);
+}
+
 export function inboxKey(clipId: string): string {
   return createHash('sha256').update(clipId).digest('hex').slice(0, 32);
 }
@@ -202,7 +211,7 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       }
     }
     const played = [...this.byKey.values()].filter((e) => e.played && e.hasAudio);
-    this.lastPlayed = played.sort((a, b) => a.receivedAt - b.receivedAt).at(-1);
+    this.lastPlayed = played.sort(byArrival).at(-1);
   }
 
   private index(entry: InboxEntry): void {
@@ -227,15 +236,9 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
     return this.bySequence.get(`${senderKey}#${sequence}`);
   }
 
-  /**
-   * All records, oldest received first. Clips received in the same millisecond go by created-at,
-   * then sequence, then id: otherwise their order (and so which plays next) would follow the order
-   * they were indexed in, which a restart changes.
-   */
+  /** All records, oldest received first (byArrival). */
   entries(): InboxEntry[] {
-    return [...this.byKey.values()].sort(
-      (a, b) => a.receivedAt - b.receivedAt || a.createdAt - b.createdAt || a.sequence - b.sequence || (a.clipId < b.clipId ? -1 : a.clipId > b.clipId ? 1 : 0),
-    );
+    return [...this.byKey.values()].sort(byArrival);
   }
 
   /**

@@ -473,7 +473,13 @@ describe('Inbox with its journal', () => {
     const reopened = await Inbox.open({ dir, now });
     expect(reopened.entries().map((e) => e.clipId)).toEqual(order);
     expect(reopened.next()?.clipId).toBe(first.clip.clipId);
+    // Both played: at open the last played is the later arrival of the two, by the same order.
+    await reopened.markPlayed(later.clipId);
+    await reopened.markPlayed(first.clip.clipId);
     await reopened.close();
+    const again = await Inbox.open({ dir, now });
+    expect(again.last()?.clipId).toBe(later.clipId);
+    await again.close();
   });
 
   it('replays idempotently: a journal never emptied (crash after the write-out) changes nothing, twice over', async () => {
