@@ -9,10 +9,9 @@ import { createLog } from '../log.js';
 import type { RadioEvent } from '../radio/radio-types.js';
 import {
   addClientAuth, newCircuits, OnionRefetcher, parseClientAuthPublicKey, parseOnionAddress, publishOnion, RendezvousWatch, TorSupervisor, type OnionRefetcherOptions,
-  type TorInstance, type TorStatus,
+  type ServicePort, type TorInstance, type TorStatus,
 } from '../tor/index.js';
 import { OnionPresenceWatch, type OnionPresenceWatchOptions } from '../tor/onion-presence.js';
-import type { OnionServiceOptions } from '../tor/onion-service.js';
 import type { Connector } from '../transport/sender.js';
 import { torConnector } from '../transport/tor-connector.js';
 import { TorNotRunningError } from './app-errors.js';
@@ -34,7 +33,7 @@ export interface TorLinkOptions {
   /** How often a contact with queued clips is looked up for a new descriptor (watchPresence). */
   readonly presence?: Pick<OnionPresenceWatchOptions, 'intervalMs' | 'jitter' | 'fetchTimeoutMs'>;
   /** The e2e benchmark's echo beside the receiver (OnionServiceOptions.extraPorts); never from a config. */
-  readonly extraServicePorts?: OnionServiceOptions['extraPorts'];
+  readonly extraServicePorts?: readonly ServicePort[];
 }
 
 type WithoutAt<E> = E extends unknown ? Omit<E, 'at'> : never;

@@ -6,7 +6,7 @@ import { TorSupervisor, type TorSupervisorOptions } from './tor-supervisor.js';
 
 export { TorSupervisor, type TorSupervisorOptions } from './tor-supervisor.js';
 export { TorStatusStream, type TorStatus } from './tor-status.js';
-export { OnionService } from './onion-service.js';
+export { OnionService, type ServicePort } from './onion-service.js';
 export { socksConnect, type SocksConnectOptions } from './socks5-client.js';
 export { SocksError, type SocksFailure } from './socks-error.js';
 export { ControlConnection, type ControlEvent } from './control-connection.js';

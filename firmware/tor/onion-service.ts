@@ -14,6 +14,12 @@ import type { TorSupervisor } from './tor-supervisor.js';
 
 const log = createLog('tor:onion');
 
+/** One `Port=` of the service: a virtual port on the .onion → a port on 127.0.0.1. */
+export interface ServicePort {
+  readonly virtualPort: number;
+  readonly localPort: number;
+}
+
 export interface OnionServiceOptions {
   key: OnionKey;
   /** Port of the local receiver on 127.0.0.1. */
@@ -29,7 +35,7 @@ export interface OnionServiceOptions {
    * sets one (an echo beside the receiver, so its round-trip reference crosses the talks' own
    * circuit); a radio's config has no way to, so a device publishes its receiver alone.
    */
-  extraPorts?: readonly { readonly virtualPort: number; readonly localPort: number }[];
+  extraPorts?: readonly ServicePort[];
 }
 
 export class OnionService {
@@ -39,12 +45,15 @@ export class OnionService {
   private readonly uploadedOn = new WeakSet<ControlConnection>();
   private readonly uploadWaiters = new Set<{ control: ControlConnection; done: () => void }>();
 
+  /** The receiver's port first, then the extra ones. */
+  private readonly ports: readonly ServicePort[];
+
   constructor(private readonly options: OnionServiceOptions) {
-    const extra = options.extraPorts ?? [];
-    for (const port of [options.localPort, options.virtualPort ?? 80, ...extra.flatMap((p) => [p.virtualPort, p.localPort])]) {
+    this.ports = [{ virtualPort: options.virtualPort ?? 80, localPort: options.localPort }, ...(options.extraPorts ?? [])];
+    for (const port of this.ports.flatMap((p) => [p.localPort, p.virtualPort])) {
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`not a TCP port: ${port}`);
     }
-    const virtualPorts = [options.virtualPort ?? 80, ...extra.map((p) => p.virtualPort)];
+    const virtualPorts = this.ports.map((p) => p.virtualPort);
     // Tor would pick among the targets of a repeated virtual port at random, per stream.
     if (new Set(virtualPorts).size !== virtualPorts.length) throw new TypeError(`virtual port listed twice: ${virtualPorts.join(', ')}`);
     if (options.authorizedClients.length === 0) {
@@ -129,14 +138,12 @@ export class OnionService {
   }
 
   private async addOnion(control: ControlConnection, pow: boolean): Promise<void> {
-    const virtualPort = this.options.virtualPort ?? 80;
     const parts = [
       'ADD_ONION',
       addOnionKeyBlob(this.options.key),
       'Flags=Detach,V3Auth',
       ...(pow ? ['PoWDefensesEnabled=1'] : []),
-      `Port=${virtualPort},127.0.0.1:${this.options.localPort}`,
-      ...(this.options.extraPorts ?? []).map((p) => `Port=${p.virtualPort},127.0.0.1:${p.localPort}`),
+      ...this.ports.map((p) => `Port=${p.virtualPort},127.0.0.1:${p.localPort}`),
       ...this.options.authorizedClients.map((k) => `ClientAuthV3=${encodeClientAuthPublicKey(k)}`),
     ];
     // Tor echoes an undecodable key in its error; the base64 part is the secret to blank out.

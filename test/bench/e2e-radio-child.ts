@@ -17,7 +17,7 @@ import { runInNewContext } from 'node:vm';
 import { RadioApp, type DeliveredInfo } from '../../firmware/app/radio-app.js';
 import { clipPackets } from '../../firmware/app/clip-playback.js';
 import { socksConnect } from '../../firmware/tor/socks5-client.js';
-import { newCircuits } from '../../firmware/tor/index.js';
+import { newCircuits, type ServicePort } from '../../firmware/tor/index.js';
 import { sealClip } from '../../firmware/clip/seal-clip.js';
 import { nextSequence } from '../../firmware/clip/sequence-counter.js';
 import { recipientFor } from '../../firmware/transport/clip-transport.js';
@@ -34,7 +34,7 @@ interface ChildConfig {
   speakerFile: string;
   torConfig: string[];
   /** Receiver only: the bench's echo server (localPort), published as a virtual port of this radio's onion. */
-  echo?: { virtualPort: number; localPort: number };
+  echo?: ServicePort;
   /** Sender only: an Ogg Opus file whose packets the microphone replays for every clip. */
   replayOgg?: string;
 }

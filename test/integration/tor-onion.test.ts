@@ -36,6 +36,10 @@ const root = mkdtempSync(join(tmpdir(), 'torlk-tor-onion-'));
 const tors: TorInstance[] = [];
 let server: http.Server;
 let localPort = 0;
+/** Behind an extra virtual port of A's onion (OnionServiceOptions.extraPorts, the e2e bench's echo). */
+let extraServer: http.Server;
+let extraPort = 0;
+const EXTRA_VIRTUAL_PORT = 7;
 let a: TorInstance, b: TorInstance, c: TorInstance;
 let service: OnionService;
 let address = '';
@@ -49,12 +53,12 @@ async function firmwareTor(name: string): Promise<TorInstance> {
 }
 
 /** GET / through `tor`, retrying while the failure is retryable (descriptor not yet on the HSDirs...). */
-async function getThrough(tor: TorInstance, deadlineMs = 90_000): Promise<string> {
+async function getThrough(tor: TorInstance, deadlineMs = 90_000, port = 80): Promise<string> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     let socket: net.Socket;
     try {
-      socket = await socksConnect({ socksPort: tor.socksPort!, host: address, port: 80, timeoutMs: 15_000 });
+      socket = await socksConnect({ socksPort: tor.socksPort!, host: address, port, timeoutMs: 15_000 });
     } catch (err) {
       if (err instanceof SocksError && err.retryable && Date.now() < until) {
         // A stalled introduction or rendezvous: a new identity re-fetches the descriptor.
@@ -79,6 +83,9 @@ beforeAll(async () => {
   server = http.createServer((_req, res) => res.end('torlk receiver'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   localPort = (server.address() as net.AddressInfo).port;
+  extraServer = http.createServer((_req, res) => res.end('extra port'));
+  await new Promise<void>((r) => extraServer.listen(0, '127.0.0.1', r));
+  extraPort = (extraServer.address() as net.AddressInfo).port;
   a = await firmwareTor('a');
   // The real path from tor to the LED: status → radio-core event → the radio's LED choice.
   let radio = createRadioState();
@@ -94,6 +101,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(tors.map((t) => t.stop()));
   server?.close();
+  extraServer?.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -106,11 +114,15 @@ describe('firmware tors on the private network', () => {
 
   it('A publishes its onion with client auth for B; B connects and gets an HTTP reply', async () => {
     const key = await loadOrCreateOnionKey(join(root, 'a-onion-key.pem'));
-    ({ address, service } = await publishOnion({ tor: a, key, localPort, authorizedClients: [bKeys.publicKey] }));
+    ({ address, service } = await publishOnion({ tor: a, key, localPort, authorizedClients: [bKeys.publicKey], extraPorts: [{ virtualPort: EXTRA_VIRTUAL_PORT, localPort: extraPort }] }));
     expect(address).toBe(`${key.serviceId}.onion`);
     await service.waitForUpload(a.control, 120_000); // watched from before ADD_ONION: cannot miss it
     await addClientAuth(b, address, bKeys.privateKey);
     expect(await getThrough(b)).toBe('200 torlk receiver');
+  });
+
+  it('an extra virtual port of the same onion reaches its own local port', async () => {
+    expect(await getThrough(b, 30_000, EXTRA_VIRTUAL_PORT)).toBe('200 extra port');
   });
 
   it('C, without the key, is refused with a typed permanent error (0xF4)', async () => {
