@@ -21,7 +21,8 @@ export function deriveStreamKey(fileKey: Uint8Array, nonce: Uint8Array, info: Ui
   return new Uint8Array(hkdfSync('sha256', fileKey, nonce, info, 32));
 }
 
-function streamNonce(counter: number, last: boolean): Uint8Array {
+/** A STREAM chunk's 12-byte nonce: the chunk counter, big-endian, then the last-chunk flag. */
+export function streamNonce(counter: number, last: boolean): Uint8Array {
   // Counters stay far below 2^32 (a clip is at most a few MiB), so the top 7 bytes stay zero.
   if (!Number.isInteger(counter) || counter < 0 || counter > 0xffffffff) throw new RangeError(`STREAM counter ${counter} out of range`);
   const nonce = new Uint8Array(12);
@@ -190,25 +191,19 @@ export async function decryptAgeFile(file: Uint8Array, ageIdentity: string): Pro
   return decryptPayload(key, split.rest.subarray(PAYLOAD_NONCE));
 }
 
-/** A standard age file from a header, its file key and a payload nonce (random if not given). */
 /** Bytes of the age file assembleAgeFile makes from a header and plaintext of these lengths. */
 export function ageFileLength(headerBytes: number, plaintextBytes: number): number {
   return headerBytes + PAYLOAD_NONCE + plaintextBytes + Math.max(1, Math.ceil(plaintextBytes / STREAM_CHUNK)) * STREAM_TAG;
 }
 
-/**
- * A standard age file from its header and plaintext. `payloadKey`: deriveStreamKey(fileKey, nonce)
- * when the caller derived it ahead of time (HKDF through node:crypto costs ~0.1 ms of JS under
- * --jitless, which a receiver would otherwise spend between a clip's last byte and its receipt).
- */
+/** A standard age file from its header and plaintext (age-payload-stream.ts makes the payload as bytes arrive). */
 export function assembleAgeFile(
   header: Uint8Array,
   fileKey: Uint8Array,
   plaintext: Uint8Array,
   nonce: Uint8Array = randomBytes(PAYLOAD_NONCE),
-  payloadKey: Uint8Array = deriveStreamKey(fileKey, nonce),
 ): Uint8Array {
-  const payload = encryptPayload(payloadKey, plaintext);
+  const payload = encryptPayload(deriveStreamKey(fileKey, nonce), plaintext);
   const out = new Uint8Array(header.length + PAYLOAD_NONCE + payload.length);
   out.set(header);
   out.set(nonce, header.length);

@@ -2,11 +2,12 @@
 // standard age file (a retry from the sender's outbox), enforces the size cap as bytes arrive,
 // and resolves with the verified clip plus the standard age file to store.
 // Bytes are taken synchronously, as they come off the socket: wire frames are decrypted, their
-// pages CRC-checked and hashed for the signature as they arrive, and the payload key of the stored
-// copy is derived when the header comes, so the end of an upload leaves only the signature check
-// and the stored copy's encryption (all native) between the last byte and the result. The one wait
+// pages CRC-checked and hashed for the signature as they arrive, and encrypted again for the stored
+// copy (age-payload-stream.ts), so the end of an upload leaves only the signature check and the
+// stored copy's last tag between the last byte and the result. The one wait
 // is unwrapping the file key (X25519) at the start; bytes arriving meanwhile are held in order.
-import { AGE_MAGIC, assembleAgeFile, concatBytes, decryptAgeFile, deriveStreamKey, splitAgeHeader, unwrapFileKey } from './age-file.js';
+import { AGE_MAGIC, concatBytes, decryptAgeFile, deriveStreamKey, splitAgeHeader, unwrapFileKey } from './age-file.js';
+import { AgePayloadStream } from './age-payload-stream.js';
 import { ClipError } from './clip-error.js';
 import { MAX_CLIP_BYTES, type ClipOpenStream, type ClipSender, type OpenClipOptions, type OpenedStreamedClip } from './clip-types.js';
 import { checkSenderEarly, verifyClip } from './clip-verifier.js';
@@ -28,10 +29,10 @@ function asClipError(err: unknown): ClipError {
 /** The wire stream once its header is read: keys, frame decoder, the plaintext and its pages so far. */
 interface WireState {
   readonly ageHeader: Uint8Array;
-  readonly fileKey: Uint8Array;
   readonly nonce: Uint8Array;
-  readonly payloadKey: Uint8Array;
   readonly frames: WireFrameDecoder;
+  /** The stored copy's payload, encrypted as the plaintext arrives. */
+  readonly payload: AgePayloadStream;
 }
 
 export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions<S>): ClipOpenStream<S> {
@@ -67,6 +68,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
     for (const p of parts) {
       plaintext.push(p);
       scan.push(p);
+      wire!.payload.push(p);
     }
     // Refuse unknown senders (and unreadable versions) as soon as the tags are in; tags past 64 KiB
     // are not ours, and the full check at the end still decides everything.
@@ -103,7 +105,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
     unwrapFileKey(ageHeader, opts.identity.ageIdentity).then(
       (fileKey) => {
         if (failed) return;
-        wire = { ageHeader, fileKey, nonce, payloadKey: deriveStreamKey(fileKey, nonce), frames: new WireFrameDecoder(wireKey(fileKey, nonce)) };
+        wire = { ageHeader, nonce, frames: new WireFrameDecoder(wireKey(fileKey, nonce)), payload: new AgePayloadStream(deriveStreamKey(fileKey, nonce)) };
         mode = 'wire-frames';
         try {
           for (const piece of held.splice(0)) addPlain(wire.frames.push(piece));
@@ -131,7 +133,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
     }
     const plain = concatBytes(plaintext);
     const opened = verifyClip(plain, opts, scan, tags);
-    resolve({ ...opened, stored: assembleAgeFile(wire.ageHeader, wire.fileKey, plain, wire.nonce, wire.payloadKey) });
+    resolve({ ...opened, stored: concatBytes([wire.ageHeader, wire.nonce, ...wire.payload.finish()]) });
   }
 
   return {

@@ -85,6 +85,17 @@ describe('streaming seal', () => {
     expect(makeOgg(40).length).toBeGreaterThan(64 * 1024); // so the last case spans two age chunks
   });
 
+  it('gives the receiver the sender\'s stored bytes when the clip spans several age chunks, streamed in pieces', async () => {
+    const long = makeOgg(40);
+    const pages: Uint8Array[] = [];
+    for (let at = 0; at < long.length; at += 1500) pages.push(long.subarray(at, at + 1500));
+    const { wire, stored } = await sealStreaming(pages);
+    expect(stored.length).toBeGreaterThan(64 * 1024 + 200);
+    const opened = await openStreaming(splitAt(wire, [300, 5000, 64 * 1024, 64 * 1024 + 700, 90_000]));
+    expect(Buffer.from(opened.stored).equals(Buffer.from(stored))).toBe(true);
+    expect((await openClip(opened.stored, { identity: bob.identity, contacts: [alice.contact] })).ogg).toEqual(opened.ogg);
+  });
+
   it('refuses to finish before the Opus EOS page, and takes nothing after finishing', async () => {
     const cut = await startSealer();
     cut.push(ogg.subarray(0, 1000));
