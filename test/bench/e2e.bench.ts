@@ -10,11 +10,12 @@
 //    beside his receiver (virtual port 7, onion-echo.ts), so it crosses the talks' own circuit, from
 //    alice's tor on a stream left idle 100 ms first (median of 52: 7 first, then 3 before each
 //    streamed talk), with the range the ratio could have come out in (a 90% bootstrap interval,
-//    ratio-interval.ts). Three more figures, for comparison with earlier runs: the same write to an
-//    echo behind an onion service of its own (another circuit; the reference from 2026-11-25 to
-//    2026-12-07), to bob's receiver, which refuses it (so bob's HTTP parsing and refusal are
-//    included; the reference before that), and that one sent right behind the stream's CONNECTED,
-//    which adds a tor scheduler (KIST) wait. The release comes 250 ms after the last word, as a speaker lets go of
+//    ratio-interval.ts). Two more figures, for comparison with earlier runs: the same write to bob's
+//    receiver, which refuses it (so bob's HTTP parsing and refusal are included; the reference
+//    before 2026-11-25), and that one sent right behind the stream's CONNECTED, which adds a tor
+//    scheduler (KIST) wait. (From 2026-11-25 to 2026-12-07 the reference was an echo behind an
+//    onion service of its own: another circuit, 2-3 ms faster or slower than the talks' own, and
+//    one more tor process on the machine while the talks were timed.) The release comes 250 ms after the last word, as a speaker lets go of
 //    the button, so the microphone keeps no tail (hardware/i2s-audio: quietMs); one more talk
 //    released mid-sentence shows the cost of the tail when it is kept.
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
@@ -45,7 +46,7 @@ import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
 import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats } from './e2e-firmware-process.js';
-import { ECHO_VIRTUAL_PORT, startEchoServer, startOnionEcho, timeFirstByte, type EchoServer, type OnionEcho } from './onion-echo.js';
+import { ECHO_VIRTUAL_PORT, startEchoServer, timeFirstByte, type EchoServer } from './onion-echo.js';
 import { median, medianRatioInterval } from './ratio-interval.js';
 
 const TEN_SECONDS = 'Alice to Bob, radio check over Tor. One, two, three, four, five. The quick brown fox jumps over the lazy dog, over.';
@@ -110,15 +111,11 @@ async function main(): Promise<void> {
   let alice: FirmwareProcess | undefined;
   let bob: FirmwareProcess | undefined;
   let aliceProcess: FirmwareProcess | undefined;
-  let echo: OnionEcho | undefined;
   let echoBesideBob: EchoServer | undefined;
   const rows: object[] = [];
   try {
     say('starting the private network');
     net = await startTestnet({ dir: join(dir, 'net') });
-    // The reference's echo onion publishes while the radios start.
-    const echoStarted = startOnionEcho(net).then((e) => (echo = e));
-    echoStarted.catch(() => undefined); // awaited below; a failure is reported there
     const speech = await makeSpeech(dir, TEN_SECONDS);
     say(`speech: ${(speech.speechMs / 1000).toFixed(1)} s`);
     const [a, b] = await provisionRadios(join(dir, 'radios'), ['alice', 'bob']);
@@ -140,13 +137,11 @@ async function main(): Promise<void> {
     const aliceSocks = alicePublished.socksPort as number;
     const connector = (host: string, port: number) => socksConnect({ socksPort: aliceSocks, host, port, timeoutMs: 20_000 });
     const bobOnion = bobReady.onion as string;
-    await echoStarted;
-    const echoOnion = echo!;
-    /** Until a stream to the echo opens (its descriptor is fetched on the first try). */
+    /** Until a stream to the echo beside bob's receiver opens (after new circuits: a new rendezvous). */
     const echoReachable = async () => {
       for (let tries = 0; ; tries++) {
         try {
-          (await connector(echoOnion.onion, echoOnion.port)).destroy();
+          (await connector(bobOnion, ECHO_VIRTUAL_PORT)).destroy();
           return;
         } catch (err) {
           if (tries > 120) throw err;
@@ -164,9 +159,8 @@ async function main(): Promise<void> {
     // stream over the talks' warm circuit (tor gives streams to one onion one circuit). Probed 7
     // times now and 3 more times before each streamed talk, so the reference sees the machine as
     // the talks do (tor's timings on a loaded two-core machine drift by 2-3x over a minute). The
-    // other probes are for comparison.
+    // probes of bob's receiver are for comparison.
     const sameCircuitRtts: number[] = [];
-    const echoRtts: number[] = [];
     const rtts: number[] = [];
     const freshRtts: number[] = [];
     const refusal = 'POST /v1/clip HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello';
@@ -183,9 +177,8 @@ async function main(): Promise<void> {
     };
     // A circuit whose rendezvous path crosses one relay pair twice stalls every exchange on it by
     // ~40 ms (tor's OR connections and delayed ACKs; scripts/testnet/README.md), which the public
-    // network's thousands of relays make vanishingly rare. The echo and bob are reached on
-    // different circuits, so one stalled and not the other makes the ratio meaningless: before the
-    // timed probes and each talk, a stalled circuit is replaced (NEWNYM), and the count reported.
+    // network's thousands of relays make vanishingly rare, and would time the stall, not the radios:
+    // before the timed probes and each talk, a stalled circuit is replaced (NEWNYM), and the count reported.
     let rebuilt = 0;
     let keptStalled = 0;
     let lastNewnym = 0;
@@ -193,19 +186,18 @@ async function main(): Promise<void> {
       Math.min(await probe(host, port, payload, 100), await probe(host, port, payload, 100)) > 35;
     const unstall = async () => {
       for (let attempt = 0; ; attempt++) {
-        const which = (await stalled(echoOnion.onion, echoOnion.port, 'x'.repeat(60))) ? 'the echo' : (await stalled(bobOnion, ECHO_VIRTUAL_PORT, 'x'.repeat(60))) ? 'bob' : undefined;
-        if (!which) return;
+        if (!(await stalled(bobOnion, ECHO_VIRTUAL_PORT, 'x'.repeat(60)))) return;
         if (attempt === 4) {
           // Both radios' guards are fixed, so some pairs of them stall whatever the rest of the
           // path: time this run as it is, and say so in the table.
           keptStalled++;
-          say(`the circuit to ${which} still stalls after 4 new ones: timed as it is`);
+          say('the circuit to bob still stalls after 4 new ones: timed as it is');
           return;
         }
         // Tor delays a NEWNYM that comes within 10 s of the last one; without the wait the same
         // circuits would be probed again.
         await sleep(Math.max(0, lastNewnym + 11_000 - performance.now()));
-        say(`the circuit to ${which} stalls (every probe over 35 ms): new circuits`);
+        say('the circuit to bob stalls (every probe over 35 ms): new circuits');
         rebuilt++;
         lastNewnym = performance.now();
         await alice!.request('newnym', 'online', 150_000);
@@ -219,7 +211,6 @@ async function main(): Promise<void> {
         // less than a run interval until the next run, at each hop, so a request sent right behind
         // the stream's CONNECTED times that wait on top of the round trip (the third figure).
         sameCircuitRtts.push(await probe(bobOnion, ECHO_VIRTUAL_PORT, 'x'.repeat(60), 100));
-        echoRtts.push(await probe(echoOnion.onion, echoOnion.port, 'x'.repeat(60), 100));
         // Bob's receiver answers the bogus upload with a refusal: the reference before 2026-11-25.
         rtts.push(await probe(bobOnion, 80, refusal, 100));
         freshRtts.push(await probe(bobOnion, 80, refusal, 0));
@@ -268,12 +259,10 @@ async function main(): Promise<void> {
     }
     say(`streamed release-to-delivered: median ${median(streamed).toFixed(1)} ms (${[...streamed].sort((x, y) => x - y).map((x) => x.toFixed(0)).join(', ')})`);
     const rtt = median(sameCircuitRtts);
-    const otherCircuitRtt = median(echoRtts);
     const refusalRtt = median(rtts);
     // Over 35 ms: the ~40 ms Nagle/delayed-ACK stall of tor's OR connections (scripts/testnet/README.md).
     const stalls = (xs: number[]) => `${xs.filter((x) => x > 35).length}/${xs.length} over 35 ms`;
     say(`echo round trip on the talks' circuit (bob's onion, port ${ECHO_VIRTUAL_PORT}): median ${rtt.toFixed(1)} ms (${sameCircuitRtts.map((r) => r.toFixed(0)).join(', ')}; ${stalls(sameCircuitRtts)})`);
-    say(`echo onion round trip (another circuit): median ${otherCircuitRtt.toFixed(1)} ms (${echoRtts.map((r) => r.toFixed(0)).join(', ')}; ${stalls(echoRtts)})`);
     say(`round trip through bob's receiver (refusal path): median ${refusalRtt.toFixed(1)} ms (${rtts.map((r) => r.toFixed(0)).join(', ')}; ${stalls(rtts)}); right behind CONNECTED: median ${median(freshRtts).toFixed(1)} ms (${stalls(freshRtts)})`);
     // Released mid-sentence: the 200 ms tail is kept (for the record; no goal).
     let midSentence: { latency: number; toSealed: number } | undefined;
@@ -313,13 +302,12 @@ async function main(): Promise<void> {
         { metric: 'release-to-delivered, streamed (~10 s clip)', value: latency, unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: latency / rtt, goal: '<= 1.5', pass: latency / rtt <= 1.5 },
         { metric: 'release-to-delivered / echo round trip: 90% bootstrap interval, low end', value: interval.low, unit: 'ratio' },
         { metric: 'release-to-delivered / echo round trip: 90% bootstrap interval, high end', value: interval.high, unit: 'ratio' },
-        { metric: 'release-to-delivered, streamed, against an echo onion of its own (another circuit)', value: latency, unit: 'ms', reference: { name: 'echo onion round trip (idle stream)', value: otherCircuitRtt }, ratio: latency / otherCircuitRtt },
         { metric: "release-to-delivered, streamed, against the round trip through bob's receiver (refusal path)", value: latency, unit: 'ms', reference: { name: "round trip through bob's receiver (refusal path)", value: refusalRtt }, ratio: latency / refusalRtt },
         { metric: 'release-to-delivered, streamed, against a round trip sent right behind CONNECTED (KIST wait included)', value: latency, unit: 'ms', reference: { name: 'new-stream round trip', value: median(freshRtts) }, ratio: latency / median(freshRtts) },
         { metric: "echo round trip on the talks' circuit (idle stream), the reference above", value: rtt, unit: 'ms', reference: { name: "round trip through bob's receiver (refusal path)", value: refusalRtt }, ratio: rtt / refusalRtt },
         // A run whose rendezvous paths cross one relay pair twice shows ~40 ms more on every probe
         // (tor's OR connections and delayed ACKs; scripts/testnet/README.md): counted, so it shows.
-        { metric: 'reference probes over 35 ms (the private network\'s 40 ms stall)', value: [sameCircuitRtts, echoRtts, rtts, freshRtts].flat().filter((x) => x > 35).length, unit: 'probes', reference: { name: 'probes', value: sameCircuitRtts.length + echoRtts.length + rtts.length + freshRtts.length } },
+        { metric: 'reference probes over 35 ms (the private network\'s 40 ms stall)', value: [sameCircuitRtts, rtts, freshRtts].flat().filter((x) => x > 35).length, unit: 'probes', reference: { name: 'probes', value: sameCircuitRtts.length + rtts.length + freshRtts.length } },
         { metric: 'stalled circuits replaced before timing (NEWNYM)', value: rebuilt, unit: 'circuits' },
         { metric: 'stalled circuits still in place after 4 new ones (the ratio above is not comparable)', value: keptStalled, unit: 'times', goal: '0', pass: keptStalled === 0 },
         { metric: 'streamed, of which sealed-to-delivered', value: afterTail, unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: afterTail / rtt },
@@ -424,7 +412,6 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await echo?.stop().catch((err: Error) => say(`stopping the echo onion: ${err.message}`));
     await bob?.stop().catch((err: Error) => say(`stopping bob: ${err.message}`));
     await echoBesideBob?.close();
     await aliceProcess?.stop().catch((err: Error) => say(`stopping alice's process: ${err.message}`));

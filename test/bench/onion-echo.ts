@@ -1,6 +1,6 @@
-// The e2e bench's round-trip references: a TCP echo server on 127.0.0.1, reached through a virtual
-// port of bob's own onion service (so on the talks' circuit), and another behind an onion service
-// of its own on the private network (another circuit, for comparison). What comes back is what
+// Round-trip references: a TCP echo server on 127.0.0.1, reached through a virtual port of bob's
+// own onion service in the e2e bench (so on the talks' circuit), or behind an onion service of its
+// own on the private network (the stall diagnosis, onion-rtt-stall.ts). What comes back is what
 // went in, with no HTTP parsing or application work at the far end, so a probe through either
 // times tor's path and nothing else.
 import net from 'node:net';
