@@ -8,7 +8,9 @@
 // The catch is the last-chunk flag, which is part of each chunk's nonce: a chunk is sealed as the
 // last one until a byte past its 64 KiB arrives. Then, and only then, it is sealed again as a
 // middle chunk from the plaintext kept for it (64 KiB, ~0.5 ms, while bytes are still arriving).
-// A clip under 64 KiB (~30 s at 16 kbit/s) is encrypted once.
+// A clip under 64 KiB (~30 s at 16 kbit/s) is encrypted once. Each (key, nonce) pair still
+// encrypts one plaintext: an encryption under the last flag given up for a middle chunk is
+// discarded unseen, and its nonce is never used again (the next chunk has the next counter).
 import { createCipheriv, type CipherChaCha20Poly1305 } from 'node:crypto';
 import { sealChunk, STREAM_CHUNK, STREAM_TAG, streamNonce } from './age-file.js';
 
