@@ -47,7 +47,8 @@ import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
 import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats } from './e2e-firmware-process.js';
 import { ECHO_VIRTUAL_PORT, startEchoServer, timeFirstByte, type EchoServer } from './onion-echo.js';
-import { median, medianRatioInterval } from './ratio-interval.js';
+import { median } from './median.js';
+import { medianRatioInterval } from './ratio-interval.js';
 
 const TEN_SECONDS = 'Alice to Bob, radio check over Tor. One, two, three, four, five. The quick brown fox jumps over the lazy dog, over.';
 const RSS_CLIPS = 200;

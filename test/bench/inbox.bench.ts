@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { Inbox } from '../../firmware/store/inbox.js';
 import { syncDir, writeFileAtomic } from '../../firmware/store/atomic-file.js';
 import type { SignedReceipt } from '../../firmware/transport/receipt.js';
+import { median } from './median.js';
 
 const ROUNDS = 50;
 const WARMUP = 5;
 const GAP_MS = 15;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const say = (s: string) => console.error(`inbox bench: ${s}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'torlk-inbox-bench-'));

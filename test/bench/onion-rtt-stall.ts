@@ -17,13 +17,9 @@ import { startTestnet, type Testnet } from '../../scripts/testnet/network.js';
 import { waitBootstrapped, waitReachable } from '../../scripts/testnet/readiness.js';
 import { socksConnect } from '../../firmware/tor/socks5-client.js';
 import { startOnionEcho, timeFirstByte, type OnionEcho } from './onion-echo.js';
+import { median } from './median.js';
 
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main(): Promise<void> {
   const groups = Number(process.env.STALL_GROUPS ?? 6);

@@ -6,12 +6,7 @@
 // (compute-bootstrap) takes one sample and is no longer kept. The generator is seeded, so the same
 // samples always give the same range.
 
-export const median = (xs: readonly number[]): number => {
-  if (xs.length === 0) throw new RangeError('median of no samples');
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+import { median } from './median.js';
 
 /** Mulberry32: a small seeded generator, uniform in [0, 1). Not for anything secret. */
 function seededRandom(seed: number): () => number {

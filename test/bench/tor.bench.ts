@@ -24,15 +24,11 @@ import {
   type TorInstance,
 } from '../../firmware/tor/index.js';
 import { loadOrCreateOnionKey } from '../../firmware/tor/onion-key.js';
+import { median } from './median.js';
 
 const RUNS = 3;
 const WARM_SAMPLES = 20;
 const say = (msg: string) => process.stderr.write(`tor.bench: ${msg}\n`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((p, q) => p - q);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 function get(createConnection: (() => net.Socket) | undefined, host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
