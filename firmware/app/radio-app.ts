@@ -62,6 +62,8 @@ export interface DeliveredInfo {
   readonly latencyMs: number | null;
   /** Body bytes sent to one recipient (the last receipt's upload). */
   readonly bytesSent: number;
+  /** That upload's wait from its body's last byte to the receipt (Delivered.waitMs): tor and the receiver. */
+  readonly waitMs: number;
   readonly via: 'streamed' | 'queued';
 }
 
@@ -262,7 +264,7 @@ export class RadioApp extends EventEmitter<RadioAppEvents> {
     this.#outgoing.delete(item.clipId);
     const latencyMs = o.releasedAt === undefined ? null : performance.now() - o.releasedAt;
     this.#dispatch({ type: 'clipDelivered', clipId: o.radioId });
-    this.emit('delivered', { clipId: item.clipId, latencyMs, bytesSent: delivered.bytesSent, via: o.streamed && item.attempts === 0 ? 'streamed' : 'queued' });
+    this.emit('delivered', { clipId: item.clipId, latencyMs, bytesSent: delivered.bytesSent, waitMs: delivered.waitMs, via: o.streamed && item.attempts === 0 ? 'streamed' : 'queued' });
   }
 
   #ports(): RadioPorts {

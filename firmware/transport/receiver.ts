@@ -175,6 +175,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       (err: unknown) => ({ err }),
     );
     let bytesRead = 0;
+    let lastChunkAt = 0;
     let bodyEndedAt = 0;
     let idle: NodeJS.Timeout | undefined;
     type Outcome = 'ended' | 'oversized' | 'timeout' | 'truncated' | 'opener-failed';
@@ -188,6 +189,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         };
         arm();
         req.on('data', (chunk: Buffer) => {
+          lastChunkAt = performance.now();
           arm();
           bytesRead += chunk.length;
           // Past the cap nothing more is read.
@@ -229,12 +231,17 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       const done = commitChain.then(() => commit(r.opened));
       commitChain = done.catch(() => undefined);
       const { entry, duplicate } = await done;
-      // Timings after the last body byte: what the receiver adds to release-to-delivered.
+      const storedAt = performance.now();
+      reply(res, entry.receipt, duplicate);
+      // Logged once the receipt is on its way, not in front of it. Timings after the last body
+      // byte, which is what the receiver adds to release-to-delivered: workMs from the arrival of
+      // the body's last chunk to the receipt handed to the socket, of which verifyMs from the
+      // body's end to the opened clip and storeMs from there to the durable entry.
+      const ms = (from: number, to: number) => Math.round((to - from) * 10) / 10;
       log.info(duplicate ? 'duplicate upload, original receipt returned' : 'clip stored', {
         clipId: entry.clipId, from: entry.senderName, channel: entry.channel, sequence: entry.sequence, bytes: bytesRead,
-        verifyMs: Math.round((openedAt - bodyEndedAt) * 10) / 10, storeMs: Math.round((performance.now() - openedAt) * 10) / 10,
+        workMs: ms(lastChunkAt, performance.now()), verifyMs: ms(bodyEndedAt, openedAt), storeMs: ms(openedAt, storedAt),
       });
-      reply(res, entry.receipt, duplicate);
       // Told a moment after the receipt is out of this process, not before: what listens (playback's
       // start, several ms of CPU) would otherwise run while the sender waits and delay the receipt's
       // trip, most on a one-core Zero W where the radio's own tor must forward it. The receipt is a

@@ -54,6 +54,12 @@ export interface Delivered {
   readonly duplicate: boolean;
   /** Body bytes we sent. */
   readonly bytesSent: number;
+  /**
+   * From the body's last byte handed to the socket to the response's arrival: tor's round trip
+   * plus the receiver's work, i.e. what this radio waited for (its own work is the rest of a
+   * release-to-delivered). The e2e bench splits latency with it.
+   */
+  readonly waitMs: number;
 }
 
 /** Where a live body's bytes go once the request is open (uploadClip gives it to LiveBody.connect). */
@@ -134,6 +140,8 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
   socket.setNoDelay(true);
   const whole = body instanceof Uint8Array ? body : undefined;
   let bytesSent = 0;
+  let bodyEndedAt = 0;
+  let responseAt = 0;
   const hashOfSent = whole ? sha256Hex(whole) : undefined;
 
   const exchange = new Promise<{ status: number; text: string; duplicate: boolean }>((resolve, reject) => {
@@ -162,6 +170,7 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
     };
     req.on('error', fail);
     req.on('response', (res) => {
+      responseAt = performance.now();
       readResponse(res).then(
         (text) => {
           clearTimeout(responseTimer);
@@ -175,7 +184,9 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
         fail,
       );
     });
+    // Called once the body's last byte is in the socket (end()'s callback).
     const armResponseTimer = () => {
+      bodyEndedAt = performance.now();
       responseTimer = setTimeout(() => fail(new Error(`no response ${options.responseTimeoutMs ?? 30_000} ms after the body ended`)), options.responseTimeoutMs ?? 30_000);
     };
     if (whole) {
@@ -252,6 +263,9 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
     // Could be an impostor on the path, or a receiver with a new key: retrying may reach the real one.
     throw new DeliveryError('bad-receipt', true, recipient.name, err.message, 200, { cause: err });
   }
-  log.info('delivered', { to: recipient.name, clip: receipt.clip, bytes: bytesSent, duplicate: outcome.duplicate, ms: Math.round(performance.now() - started) });
-  return { receipt, duplicate: outcome.duplicate, bytesSent };
+  // An answer before the body's end is never a receipt (the receiver needs every byte to sign one),
+  // so bodyEndedAt is set here; clamped anyway, a wait cannot be negative.
+  const waitMs = Math.max(0, responseAt - (bodyEndedAt || responseAt));
+  log.info('delivered', { to: recipient.name, clip: receipt.clip, bytes: bytesSent, duplicate: outcome.duplicate, ms: Math.round(performance.now() - started), waitMs: Math.round(waitMs * 10) / 10 });
+  return { receipt, duplicate: outcome.duplicate, bytesSent, waitMs };
 }

@@ -17,7 +17,7 @@ import { setLogSink } from '../../firmware/log.js';
 
 const bob: Recipient = { name: 'bob', host: 'bobbobbob.onion', port: 80, signingKey: 'k'.repeat(43) };
 const carol: Recipient = { name: 'carol', host: 'carolcarol.onion', port: 80, signingKey: 'c'.repeat(43) };
-const fakeDelivered = (clip: string): Delivered => ({ receipt: { v: 1, clip, sha256: '', by: '', at: 0 }, duplicate: false, bytesSent: 0 });
+const fakeDelivered = (clip: string): Delivered => ({ receipt: { v: 1, clip, sha256: '', by: '', at: 0 }, duplicate: false, bytesSent: 0, waitMs: 0 });
 const fast = { baseMs: 20, maxMs: 40, factor: 2, jitter: 0.5 };
 
 let root: string;

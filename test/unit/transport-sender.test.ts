@@ -200,6 +200,30 @@ describe('StreamingUpload', () => {
     expect(await delivered).toMatchObject({ duplicate: false, bytesSent: sealed.length });
   });
 
+  it('waitMs counts from the body\'s last byte to the receipt: the peer\'s time, not the radio\'s own before the end', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    // A relay in front of the receiver that holds every answer back 80 ms (the "network").
+    const slowAnswers = await rogue((s) => {
+      const up = connect(rx.recipient.port, '127.0.0.1');
+      up.on('error', () => s.destroy());
+      s.on('data', (d) => up.write(d));
+      up.on('data', (d) => setTimeout(() => s.write(d), 80));
+    });
+    try {
+      const started = performance.now();
+      const upload = StreamingUpload.start({ connector: direct, recipient: { ...rx.recipient, port: slowAnswers.port }, clipId: header.clipId });
+      upload.write(sealed.subarray(0, sealed.length - 100));
+      await new Promise((r) => setTimeout(r, 150)); // the user still talking: the radio's time
+      upload.write(sealed.subarray(sealed.length - 100));
+      const delivered = await upload.end();
+      const total = performance.now() - started;
+      expect(delivered.waitMs).toBeGreaterThanOrEqual(75);
+      expect(delivered.waitMs).toBeLessThan(total - 140);
+    } finally {
+      await slowAnswers.close();
+    }
+  });
+
   it('a hold() before the stream is open still ends in a delivered clip', async () => {
     const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
     let open!: () => void;
