@@ -137,6 +137,9 @@ function bundleChild(): Promise<string> {
 export class FirmwareProcess extends EventEmitter {
   readonly lines: Record<string, unknown>[] = [];
   stderrTail = '';
+  /** Per received clip id, the receiver's work after the body's last chunk (its "clip stored" log line's workMs). */
+  readonly receiverWorkMs = new Map<string, number>();
+  #stderrLine = '';
   private constructor(
     readonly name: string,
     readonly child: ChildProcessWithoutNullStreams,
@@ -155,6 +158,7 @@ export class FirmwareProcess extends EventEmitter {
     // The last of its stderr (logs at error level, a crash's stack) goes into the error if it exits.
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000);
+      this.#readLogLines(chunk.toString());
       // TORLK_BENCH_CHILD_LOG=<level> shows the radio's own logs (timings) on the bench's stderr.
       if (process.env.TORLK_BENCH_CHILD_LOG) process.stderr.write(chunk);
     });
@@ -194,6 +198,21 @@ export class FirmwareProcess extends EventEmitter {
       if (t !== 'error') this.on('m:error', onError);
       this.child.once('exit', onExit);
     });
+  }
+
+  /** The radio logs JSON lines on stderr (at torlk.service's level, info): keep the receiver's timings. */
+  #readLogLines(text: string): void {
+    const lines = (this.#stderrLine + text).split('\n');
+    this.#stderrLine = lines.pop()!;
+    for (const line of lines) {
+      if (!line.includes('"clip stored"')) continue;
+      try {
+        const l = JSON.parse(line) as { clipId?: unknown; workMs?: unknown };
+        if (typeof l.clipId === 'string' && typeof l.workMs === 'number') this.receiverWorkMs.set(l.clipId, l.workMs);
+      } catch {
+        // not a log line of ours
+      }
+    }
   }
 
   async request(command: string, reply: string, ms: number): Promise<Record<string, unknown>> {

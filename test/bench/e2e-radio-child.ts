@@ -120,7 +120,7 @@ async function talk(c: TalkCommand): Promise<void> {
   const seal = await sealed;
   const toSealed = performance.now() - releasedAt;
   const info = await delivered;
-  send({ t: 'talked', clipId, latencyMs: info.latencyMs, via: info.via, bytesSent: info.bytesSent, audioMs: seal.durationMs, toSealed });
+  send({ t: 'talked', clipId, latencyMs: info.latencyMs, waitMs: info.waitMs, via: info.via, bytesSent: info.bytesSent, audioMs: seal.durationMs, toSealed });
 }
 
 /** Send-after-release: `ogg` sealed now and uploaded whole on a new stream to the first contact. */
