@@ -156,9 +156,11 @@ export class FirmwareProcess extends EventEmitter {
       this.emit(`m:${String(msg.t)}`, msg); // prefixed: a child's "error" message is not an EventEmitter error
     });
     // The last of its stderr (logs at error level, a crash's stack) goes into the error if it exits.
-    child.stderr.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000);
-      this.#readLogLines(chunk.toString());
+    // Decoded as a stream: a character split between two reads stays whole.
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-2000);
+      this.#readLogLines(chunk);
       // TORLK_BENCH_CHILD_LOG=<level> shows the radio's own logs (timings) on the bench's stderr.
       if (process.env.TORLK_BENCH_CHILD_LOG) process.stderr.write(chunk);
     });
