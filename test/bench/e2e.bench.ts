@@ -15,9 +15,12 @@
 //    before 2026-11-25), and that one sent right behind the stream's CONNECTED, which adds a tor
 //    scheduler (KIST) wait. (From 2026-11-25 to 2026-12-07 the reference was an echo behind an
 //    onion service of its own: another circuit, 2-3 ms faster or slower than the talks' own, and
-//    one more tor process on the machine while the talks were timed.) The release comes 250 ms after the last word, as a speaker lets go of
-//    the button, so the microphone keeps no tail (hardware/i2s-audio: quietMs); one more talk
-//    released mid-sentence shows the cost of the tail when it is kept.
+//    one more tor process on the machine while the talks were timed.) Each streamed talk is also
+//    split in two: tor's part (alice's wait after her last byte, Delivered.waitMs, less bob's work
+//    after his last chunk, the workMs of his "clip stored" log line) and the radios' part (the
+//    rest), so a run's verdict shows which of them moved. The release comes 250 ms after the last
+//    word, as a speaker lets go of the button, so the microphone keeps no tail (hardware/i2s-audio:
+//    quietMs); one more talk released mid-sentence shows the cost of the tail when it is kept.
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
 // 3. CPU seconds per audio second: alice's firmware process (the sender) and bob's (the receiver),
 //    and their two tors. Reference: opusenc.
@@ -263,7 +266,7 @@ async function main(): Promise<void> {
       // Bob's log line comes on his stderr, a pipe apart from his replies: give it a moment.
       for (let waited = 0; !bob.receiverWorkMs.has(r.clipId) && waited < 2000; waited += 50) await sleep(50);
       const bobWork = bob.receiverWorkMs.get(r.clipId);
-      if (bobWork === undefined) throw new Error(`bob logged no "clip stored" line with workMs for clip ${r.clipId}`);
+      if (bobWork === undefined) throw new Error(`bob logged no "clip stored" line with workMs for clip ${r.clipId} (it is logged at info: ${SERVICE_UNIT}'s TORLK_LOG)`);
       torPart.push(r.waitMs - bobWork);
       radiosPart.push(r.latencyMs - torPart.at(-1)!);
       say(

@@ -39,6 +39,9 @@ describe('alice talks to bob through two full radios', () => {
     const r = await pair!.talk(speech);
     expect(r.delivered.via).toBe('streamed');
     expect(r.delivered.latencyMs).toBeGreaterThan(0);
+    // The app passes on what the upload waited for after its last byte (tor and bob): part of the latency.
+    expect(r.delivered.waitMs).toBeGreaterThan(0);
+    expect(r.delivered.waitMs).toBeLessThan(r.delivered.latencyMs!);
     expect(r.audioMs).toBeGreaterThan(speech.speechMs);
     // Bytes on the wire per second of speech, at the default 16 kbit/s.
     const perSecond = r.delivered.bytesSent / (r.audioMs / 1000);
