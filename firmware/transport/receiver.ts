@@ -15,6 +15,7 @@ import type { ChannelPolicy, ClipOpener, OpenedInbound } from './clip-opener.js'
 import { signReceipt, type ReceiptSigner, type SignedReceipt } from './receipt.js';
 import { ClipRejection, rejectStatus, type RejectReason } from './rejection.js';
 import { defaultReplayPolicy, judgeReplay, type ReplayPolicy } from './replay-window.js';
+import { scavengeAhead, type ScavengeAhead } from './scavenge-ahead.js';
 
 const log = createLog('receiver');
 
@@ -74,6 +75,8 @@ export interface ReceiverOptions {
   limits?: Partial<ReceiverLimits>;
   replay?: ReplayPolicy;
   now?: () => number;
+  /** Keeps a scavenge out of the last chunk's way (default: the process's own). */
+  scavenge?: ScavengeAhead;
 }
 
 export interface Receiver {
@@ -85,6 +88,7 @@ export interface Receiver {
 export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
   const limits: ReceiverLimits = { ...defaultLimits, ...options.limits };
   const now = options.now ?? Date.now;
+  const scavenge = options.scavenge ?? scavengeAhead;
   const events = new EventEmitter<ReceiverEvents>();
   // Commits (dedupe check + store) run one at a time, so two uploads of one clip can't both store it.
   let commitChain: Promise<unknown> = Promise.resolve();
@@ -178,6 +182,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     let lastChunkAt = 0;
     let bodyEndedAt = 0;
     let idle: NodeJS.Timeout | undefined;
+    // From the body's end until the receipt is handed to the socket (or the upload is refused).
+    let endTimed: (() => void) | undefined;
     type Outcome = 'ended' | 'oversized' | 'timeout' | 'truncated' | 'opener-failed';
     try {
       // Event-driven rather than for-await: the first outcome wins, and stopping early must not
@@ -199,9 +205,13 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
           } catch {
             req.pause();
             resolve('opener-failed');
+            return;
           }
+          // Mid-body (the end, if it came with this chunk, is seen first and holds it off).
+          scavenge.afterWork();
         });
         req.on('end', () => {
+          endTimed = scavenge.timed();
           bodyEndedAt = performance.now();
           clearTimeout(idle);
           opening.end();
@@ -233,6 +243,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       const { entry, duplicate } = await done;
       const storedAt = performance.now();
       reply(res, entry.receipt, duplicate);
+      endTimed?.();
       // Logged once the receipt is on its way, not in front of it. Timings after the last body
       // byte, which is what the receiver adds to release-to-delivered: workMs from the arrival of
       // the body's last chunk to the receipt handed to the socket, of which verifyMs from the
@@ -257,6 +268,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       const finished = req.complete;
       if (err instanceof ClipRejection) return refuse(res, err.reason, err.message, bytesRead, !finished);
       return refuse(res, 'internal', err instanceof Error ? (err.stack ?? err.message) : String(err), bytesRead, true);
+    } finally {
+      endTimed?.(); // a refusal, or an early return after the end
     }
   };
 

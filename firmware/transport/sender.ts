@@ -9,6 +9,7 @@ import { createLog } from '../log.js';
 import { verifyReceipt, ReceiptError, sha256Hex, type Receipt } from './receipt.js';
 import { CLIP_PATH } from './receiver.js';
 import { isRejectReason, retryableReasons, type RejectReason } from './rejection.js';
+import { scavengeAhead, type ScavengeAhead } from './scavenge-ahead.js';
 
 const log = createLog('sender');
 
@@ -93,6 +94,8 @@ export interface UploadOptions {
   readonly clipId?: string;
   /** Gives up on a silent peer: no response this long after the body ended. */
   readonly responseTimeoutMs?: number;
+  /** Keeps a scavenge out of a live body's release and receipt (default: the process's own). */
+  readonly scavenge?: ScavengeAhead;
 }
 
 const MAX_RESPONSE_BYTES = 16 * 1024;
@@ -121,7 +124,18 @@ function readResponse(res: IncomingMessage): Promise<string> {
 }
 
 export async function uploadClip(options: UploadOptions): Promise<Delivered> {
+  // A live body's release (hold) to the checked receipt is timed: it ends here, however it went.
+  const timed = { end: () => undefined as void };
+  try {
+    return await upload(options, timed);
+  } finally {
+    timed.end();
+  }
+}
+
+async function upload(options: UploadOptions, timed: { end: () => void }): Promise<Delivered> {
   const { recipient, body } = options;
+  const scavenge = options.scavenge ?? scavengeAhead;
   const started = performance.now();
   let socket: Socket;
   try {
@@ -220,8 +234,11 @@ export async function uploadClip(options: UploadOptions): Promise<Delivered> {
           // The writable buffers whatever tor has not taken yet: a microphone cannot be paused,
           // and the receiver's size cap bounds a clip.
           req.write(c);
+          // A page mid-talk: room is made after it. The release's own writes come after hold().
+          if (!held) scavenge.afterWork();
         },
         hold: () => {
+          if (!held) timed.end = scavenge.timed();
           held = true;
           burst();
         },

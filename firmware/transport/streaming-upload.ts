@@ -6,6 +6,7 @@
 // receiver's dedupe makes sure nothing plays twice.
 import { createLog } from '../log.js';
 import { uploadClip, type BodySink, type Connector, type Delivered, type LiveBody, type Recipient } from './sender.js';
+import type { ScavengeAhead } from './scavenge-ahead.js';
 
 const log = createLog('streaming-upload');
 
@@ -15,6 +16,8 @@ export interface StreamingUploadOptions {
   /** The clip id the radio chose at press time (SealHeader.clipId): the receipt must name it. */
   readonly clipId: string;
   readonly responseTimeoutMs?: number;
+  /** Keeps a scavenge out of the release and receipt (default: the process's own). */
+  readonly scavenge?: ScavengeAhead;
 }
 
 export class StreamingUpload implements LiveBody {

@@ -16,6 +16,7 @@ import { startReceiver, type Receiver, type ReceiverLimits } from '../../firmwar
 import { Inbox } from '../../firmware/store/inbox.js';
 import type { Recipient } from '../../firmware/transport/sender.js';
 import type { AtomicFs } from '../../firmware/store/atomic-file.js';
+import type { ScavengeAhead } from '../../firmware/transport/scavenge-ahead.js';
 
 export interface Party {
   readonly name: string;
@@ -86,6 +87,7 @@ export async function startTestReceiver(opts: {
   fs?: AtomicFs;
   channels?: Record<string, readonly Party[]>;
   port?: number;
+  scavenge?: ScavengeAhead;
 }): Promise<TestReceiver> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'torlk-rx-')));
   const inbox = await Inbox.open({ dir: join(dir, 'inbox'), ...(opts.fs ? { fs: opts.fs } : {}) });
@@ -97,6 +99,7 @@ export async function startTestReceiver(opts: {
     signer: opts.me.signing,
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.scavenge ? { scavenge: opts.scavenge } : {}),
   });
   return {
     receiver,

@@ -10,6 +10,7 @@ import { openClip } from '../../firmware/clip/open-clip.js';
 import { ANNOUNCE_AFTER_RECEIPT_MS, type Rejection } from '../../firmware/transport/receiver.js';
 import type { AtomicFs } from '../../firmware/store/atomic-file.js';
 import { JOURNAL_FILE } from '../../firmware/store/inbox.js';
+import { ScavengeAhead } from '../../firmware/transport/scavenge-ahead.js';
 
 let alice: Party, bob: Party, carol: Party, dave: Party;
 let ogg: Uint8Array;
@@ -345,6 +346,70 @@ describe('receiver: 507 when the disk is full', () => {
       expect(disk.inbox.get(header.clipId)).toBeDefined();
     } finally {
       await disk.close();
+    }
+  });
+});
+
+describe('receiver: a scavenge is kept out of the last chunk\'s way', () => {
+  /** Records what the receiver tells it, in order. */
+  class RecordingScavenge extends ScavengeAhead {
+    readonly seen: string[] = [];
+    override afterWork(): void {
+      this.seen.push('work');
+    }
+    override timed(): () => void {
+      this.seen.push('timed');
+      let ended = false; // ending twice is allowed, and counts once (ScavengeAhead.timed)
+      return () => void (ended || ((ended = true), this.seen.push('timed-end')));
+    }
+  }
+
+  it('makes room after each chunk mid-body, none from the body\'s end until the receipt is out, and always ends the timed part', async () => {
+    const scavenge = new RecordingScavenge();
+    const own = await startTestReceiver({ me: bob, contacts: [alice], scavenge });
+    try {
+      const { frames, header } = await sealWire({ from: alice, to: [bob], ogg });
+      const chunk = (b: Uint8Array) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const s = connect(own.receiver.port, '127.0.0.1');
+        s.setNoDelay(true);
+        let text = '';
+        s.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+          // The receipt is in: the timed part must already be over.
+          if (/\r\n\r\n\{.*\}$/s.test(text)) resolve(text), s.destroy();
+        });
+        s.on('error', reject);
+        s.on('connect', async () => {
+          s.write('POST /v1/clip HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n');
+          for (const f of frames.slice(0, -1)) {
+            s.write(chunk(f));
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          s.write(Buffer.concat([chunk(frames.at(-1)!), Buffer.from('0\r\n\r\n')])); // the release burst
+        });
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
+      expect(own.inbox.get(header.clipId)).toBeDefined();
+      const timedAt = scavenge.seen.indexOf('timed');
+      expect(scavenge.seen.filter((e) => e === 'work').length).toBeGreaterThanOrEqual(frames.length - 1);
+      expect(scavenge.seen.slice(timedAt)).toEqual(['timed', 'timed-end']);
+
+      // Refused after its end (its last frame missing): the timed part still ends.
+      scavenge.seen.length = 0;
+      const { frames: cut } = await sealWire({ from: alice, to: [bob], ogg });
+      const refused = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: own.receiver.port, path: '/v1/clip', method: 'POST', agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(Buffer.concat(cut.slice(0, -1)));
+      });
+      expect(refused).toBe(400);
+      expect(scavenge.seen.slice(scavenge.seen.indexOf('timed'))).toEqual(['timed', 'timed-end']);
+    } finally {
+      await own.close();
     }
   });
 });

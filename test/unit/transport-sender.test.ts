@@ -4,6 +4,7 @@ import { makeOgg, makeParty, seal, startTestReceiver, type Party, type TestRecei
 import { DeliveryError, uploadClip, type Connector } from '../../firmware/transport/sender.js';
 import { StreamingUpload } from '../../firmware/transport/streaming-upload.js';
 import { SocksError } from '../../firmware/tor/socks-error.js';
+import { ScavengeAhead } from '../../firmware/transport/scavenge-ahead.js';
 
 /** Plain loopback TCP in place of SOCKS: this file tests the upload protocol, not tor. */
 const direct: Connector = (host, port) =>
@@ -222,6 +223,37 @@ describe('StreamingUpload', () => {
     } finally {
       await slowAnswers.close();
     }
+  });
+
+  it('makes room after each page mid-talk, none from the release (hold) until the receipt is checked', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    const seen: string[] = [];
+    const scavenge = new (class extends ScavengeAhead {
+      override afterWork(): void {
+        seen.push('work');
+      }
+      override timed(): () => void {
+        seen.push('timed');
+        let ended = false;
+        return () => void (ended || ((ended = true), seen.push('timed-end')));
+      }
+    })();
+    const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: header.clipId, scavenge });
+    const cut = sealed.length - 300;
+    for (let at = 0; at < cut; at += 1000) {
+      upload.write(sealed.subarray(at, Math.min(at + 1000, cut)));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen.length).toBeGreaterThanOrEqual(Math.floor(cut / 1000));
+    expect(new Set(seen)).toEqual(new Set(['work']));
+    upload.hold();
+    upload.write(sealed.subarray(cut, cut + 150));
+    upload.write(sealed.subarray(cut + 150));
+    const atEnd = upload.end().then((d) => ({ d, seen: [...seen] }));
+    const { d, seen: whenDelivered } = await atEnd;
+    expect(d).toMatchObject({ duplicate: false, bytesSent: sealed.length });
+    expect(whenDelivered.slice(whenDelivered.indexOf('timed'))).toEqual(['timed', 'timed-end']);
   });
 
   it('a hold() before the stream is open still ends in a delivered clip', async () => {
