@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SERVICE_UNIT = 'scripts/image/overlay/etc/systemd/system/torlk.service';
@@ -129,6 +129,8 @@ function bundleChild(): Promise<string> {
       logLevel: 'warning',
       legalComments: 'none',
     });
+    // An idle esbuild service wakes ~60 times a second: not beside the radios while they are timed.
+    await stop();
     return outfile;
   })();
   return bundled;
