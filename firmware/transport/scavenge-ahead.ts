@@ -1,4 +1,4 @@
-// Keeps V8's young-generation collection (a scavenge: 1.3-2.4 ms here, several times that on a
+// Keeps V8's young-generation collection (a scavenge: 0.6-2.4 ms here, several times that on a
 // Pi Zero) out of the timed end of a talk: the sender's release burst and receipt, the receiver's
 // last chunk to its receipt. V8 scavenges when the young generation is full, and with
 // torlk.service's --max-semi-space-size=1 that is ~1 MB; the receiver's end of an upload allocates
