@@ -243,7 +243,6 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       const { entry, duplicate } = await done;
       const storedAt = performance.now();
       reply(res, entry.receipt, duplicate);
-      endTimed?.();
       // Logged once the receipt is on its way, not in front of it. Timings after the last body
       // byte, which is what the receiver adds to release-to-delivered: workMs from the arrival of
       // the body's last chunk to the receipt handed to the socket, of which verifyMs from the
@@ -269,7 +268,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       if (err instanceof ClipRejection) return refuse(res, err.reason, err.message, bytesRead, !finished);
       return refuse(res, 'internal', err instanceof Error ? (err.stack ?? err.message) : String(err), bytesRead, true);
     } finally {
-      endTimed?.(); // a refusal, or an early return after the end
+      endTimed?.(); // once the receipt or a refusal is handed to the socket (nothing below awaits)
     }
   };
 

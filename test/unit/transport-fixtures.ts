@@ -16,7 +16,7 @@ import { startReceiver, type Receiver, type ReceiverLimits } from '../../firmwar
 import { Inbox } from '../../firmware/store/inbox.js';
 import type { Recipient } from '../../firmware/transport/sender.js';
 import type { AtomicFs } from '../../firmware/store/atomic-file.js';
-import type { ScavengeAhead } from '../../firmware/transport/scavenge-ahead.js';
+import { ScavengeAhead } from '../../firmware/transport/scavenge-ahead.js';
 
 export interface Party {
   readonly name: string;
@@ -151,4 +151,17 @@ export function inboxTestBed(prefix: string): InboxTestBed {
     if (bed.root) await rm(bed.root, { recursive: true, force: true });
   });
   return bed;
+}
+
+/** A ScavengeAhead that only records what the sender or receiver tells it, in order. */
+export class RecordingScavenge extends ScavengeAhead {
+  readonly seen: string[] = [];
+  override afterWork(): void {
+    this.seen.push('work');
+  }
+  override timed(): () => void {
+    this.seen.push('timed');
+    let ended = false; // ending twice is allowed, and counts once (ScavengeAhead.timed)
+    return () => void (ended || ((ended = true), this.seen.push('timed-end')));
+  }
 }

@@ -4,13 +4,12 @@ import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { makeOgg, makeParty, seal, sealWire, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
+import { makeOgg, makeParty, RecordingScavenge, seal, sealWire, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
 import { verifyReceipt } from '../../firmware/transport/receipt.js';
 import { openClip } from '../../firmware/clip/open-clip.js';
 import { ANNOUNCE_AFTER_RECEIPT_MS, type Rejection } from '../../firmware/transport/receiver.js';
 import type { AtomicFs } from '../../firmware/store/atomic-file.js';
 import { JOURNAL_FILE } from '../../firmware/store/inbox.js';
-import { ScavengeAhead } from '../../firmware/transport/scavenge-ahead.js';
 
 let alice: Party, bob: Party, carol: Party, dave: Party;
 let ogg: Uint8Array;
@@ -351,19 +350,6 @@ describe('receiver: 507 when the disk is full', () => {
 });
 
 describe('receiver: a scavenge is kept out of the last chunk\'s way', () => {
-  /** Records what the receiver tells it, in order. */
-  class RecordingScavenge extends ScavengeAhead {
-    readonly seen: string[] = [];
-    override afterWork(): void {
-      this.seen.push('work');
-    }
-    override timed(): () => void {
-      this.seen.push('timed');
-      let ended = false; // ending twice is allowed, and counts once (ScavengeAhead.timed)
-      return () => void (ended || ((ended = true), this.seen.push('timed-end')));
-    }
-  }
-
   it('makes room after each chunk mid-body, none from the body\'s end until the receipt is out, and always ends the timed part', async () => {
     const scavenge = new RecordingScavenge();
     const own = await startTestReceiver({ me: bob, contacts: [alice], scavenge });

@@ -15,7 +15,21 @@ function harness(free = 0) {
     defer: (check) => void queue.push(check),
   });
   const runTurn = () => queue.splice(0).forEach((check) => check());
-  return { ahead, state, queue, runTurn };
+  /** A piece of untimed work, then the turn after it: the scavenges so far. */
+  const workThenTurn = () => (ahead.afterWork(), runTurn(), state.scavenges);
+  return { ahead, state, queue, runTurn, workThenTurn };
+}
+
+/** Puts `gc` on globalThis (or removes it, for undefined) until the returned function restores it. */
+function withGlobalGc(gc: unknown): () => void {
+  const g = globalThis as { gc?: unknown };
+  const had = g.gc;
+  if (gc === undefined) delete g.gc;
+  else g.gc = gc;
+  return () => {
+    if (had === undefined) delete g.gc;
+    else g.gc = had;
+  };
 }
 
 describe('ScavengeAhead', () => {
@@ -26,9 +40,7 @@ describe('ScavengeAhead', () => {
     h.runTurn();
     expect(h.state.scavenges).toBe(1);
     h.state.free = 1000;
-    h.ahead.afterWork();
-    h.runTurn();
-    expect(h.state.scavenges).toBe(1);
+    expect(h.workThenTurn()).toBe(1);
   });
 
   it('checks once per turn however many pieces of work came in it', () => {
@@ -45,13 +57,9 @@ describe('ScavengeAhead', () => {
     const end = h.ahead.timed(); // ...and the body's end in the same turn
     h.runTurn();
     expect(h.state.scavenges).toBe(0);
-    h.ahead.afterWork(); // another upload's chunk while this one is timed
-    h.runTurn();
-    expect(h.state.scavenges).toBe(0);
+    expect(h.workThenTurn()).toBe(0); // another upload's chunk while this one is timed
     end();
-    h.ahead.afterWork();
-    h.runTurn();
-    expect(h.state.scavenges).toBe(1);
+    expect(h.workThenTurn()).toBe(1);
   });
 
   it('overlapping timed parts (two uploads): no scavenge until both ended; ending one twice counts once', () => {
@@ -60,25 +68,20 @@ describe('ScavengeAhead', () => {
     const endB = h.ahead.timed();
     endA();
     endA();
-    h.ahead.afterWork();
-    h.runTurn();
-    expect(h.state.scavenges).toBe(0);
+    expect(h.workThenTurn()).toBe(0);
     endB();
-    h.ahead.afterWork();
-    h.runTurn();
-    expect(h.state.scavenges).toBe(1);
+    expect(h.workThenTurn()).toBe(1);
   });
 
   it('without a collector (node started without --expose-gc) does nothing and schedules nothing', () => {
-    const had = (globalThis as { gc?: unknown }).gc;
-    delete (globalThis as { gc?: unknown }).gc;
+    const restore = withGlobalGc(undefined);
     try {
       const queue: (() => void)[] = [];
       const ahead = new ScavengeAhead({ youngFreeBytes: () => 0, defer: (c) => void queue.push(c) });
       ahead.afterWork();
       expect(queue).toHaveLength(0);
     } finally {
-      if (had !== undefined) (globalThis as { gc?: unknown }).gc = had;
+      restore();
     }
   });
 
@@ -99,12 +102,7 @@ describe('ScavengeAhead', () => {
     it('runs a minor collection (a scavenge), not a full one', async () => {
       setFlagsFromString('--expose-gc');
       const gc = runInNewContext('gc') as (options?: unknown) => void;
-      const had = (globalThis as { gc?: unknown }).gc;
-      (globalThis as { gc?: unknown }).gc = gc;
-      restore = () => {
-        if (had === undefined) delete (globalThis as { gc?: unknown }).gc;
-        else (globalThis as { gc?: unknown }).gc = had;
-      };
+      restore = withGlobalGc(gc);
       const kinds: number[] = [];
       const observer = new PerformanceObserver((list) => {
         for (const e of list.getEntries()) kinds.push((e as unknown as { detail: { kind: number } }).detail.kind);
@@ -121,12 +119,7 @@ describe('ScavengeAhead', () => {
 
     it('asks node\'s gc for the minor kind', () => {
       const calls: unknown[] = [];
-      const had = (globalThis as { gc?: unknown }).gc;
-      (globalThis as { gc?: unknown }).gc = (options?: unknown) => void calls.push(options);
-      restore = () => {
-        if (had === undefined) delete (globalThis as { gc?: unknown }).gc;
-        else (globalThis as { gc?: unknown }).gc = had;
-      };
+      restore = withGlobalGc((options?: unknown) => void calls.push(options));
       new ScavengeAhead({ headroomBytes: Number.MAX_SAFE_INTEGER, defer: (check) => check() }).afterWork();
       expect(calls).toEqual([{ type: 'minor' }]);
     });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { makeOgg, makeParty, seal, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
+import { makeOgg, makeParty, RecordingScavenge, seal, startTestReceiver, type Party, type TestReceiver } from './transport-fixtures.js';
 import { DeliveryError, uploadClip, type Connector } from '../../firmware/transport/sender.js';
 import { StreamingUpload } from '../../firmware/transport/streaming-upload.js';
 import { SocksError } from '../../firmware/tor/socks-error.js';
-import { ScavengeAhead } from '../../firmware/transport/scavenge-ahead.js';
 
 /** Plain loopback TCP in place of SOCKS: this file tests the upload protocol, not tor. */
 const direct: Connector = (host, port) =>
@@ -227,17 +226,8 @@ describe('StreamingUpload', () => {
 
   it('makes room after each page mid-talk, none from the release (hold) until the receipt is checked', async () => {
     const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
-    const seen: string[] = [];
-    const scavenge = new (class extends ScavengeAhead {
-      override afterWork(): void {
-        seen.push('work');
-      }
-      override timed(): () => void {
-        seen.push('timed');
-        let ended = false;
-        return () => void (ended || ((ended = true), seen.push('timed-end')));
-      }
-    })();
+    const scavenge = new RecordingScavenge();
+    const seen = scavenge.seen;
     const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: header.clipId, scavenge });
     const cut = sealed.length - 300;
     for (let at = 0; at < cut; at += 1000) {
