@@ -136,12 +136,49 @@ function bundleChild(): Promise<string> {
   return bundled;
 }
 
+/** The receiver's timings for one clip, from its "clip stored" log line (firmware/transport/receiver.ts). */
+export interface ReceiverTimings {
+  /** From the body's last chunk to the receipt handed to the socket. */
+  readonly workMs: number;
+  /** Of which from the body's end to the opened (verified) clip. */
+  readonly verifyMs: number;
+  /** Of which from the opened clip to the durable inbox entry (receipt signed, journal appended). */
+  readonly storeMs: number;
+}
+
+/**
+ * Reads a radio's stderr (JSON log lines, at torlk.service's level, info) as it arrives, in any
+ * chunking, and keeps the receiver's timings per received clip id.
+ */
+export class ReceiverLog {
+  readonly byClip = new Map<string, ReceiverTimings>();
+  #partial = '';
+
+  /** Decoded stderr text, as it comes (a line may be split between calls). */
+  feed(text: string): void {
+    const lines = (this.#partial + text).split('\n');
+    this.#partial = lines.pop()!;
+    for (const line of lines) {
+      if (!line.includes('"clip stored"')) continue;
+      let l: Record<string, unknown>;
+      try {
+        l = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue; // not a log line of ours
+      }
+      const { clipId, workMs, verifyMs, storeMs } = l;
+      if (typeof clipId === 'string' && typeof workMs === 'number' && typeof verifyMs === 'number' && typeof storeMs === 'number') {
+        this.byClip.set(clipId, { workMs, verifyMs, storeMs });
+      }
+    }
+  }
+}
+
 export class FirmwareProcess extends EventEmitter {
   readonly lines: Record<string, unknown>[] = [];
   stderrTail = '';
-  /** Per received clip id, the receiver's work after the body's last chunk (its "clip stored" log line's workMs). */
-  readonly receiverWorkMs = new Map<string, number>();
-  #stderrLine = '';
+  /** The receiver's timings per received clip id, from its "clip stored" log lines. */
+  readonly receiverLog = new ReceiverLog();
   private constructor(
     readonly name: string,
     readonly child: ChildProcessWithoutNullStreams,
@@ -162,7 +199,7 @@ export class FirmwareProcess extends EventEmitter {
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-2000);
-      this.#readLogLines(chunk);
+      this.receiverLog.feed(chunk);
       // TORLK_BENCH_CHILD_LOG=<level> shows the radio's own logs (timings) on the bench's stderr.
       if (process.env.TORLK_BENCH_CHILD_LOG) process.stderr.write(chunk);
     });
@@ -202,21 +239,6 @@ export class FirmwareProcess extends EventEmitter {
       if (t !== 'error') this.on('m:error', onError);
       this.child.once('exit', onExit);
     });
-  }
-
-  /** The radio logs JSON lines on stderr (at torlk.service's level, info): keep the receiver's timings. */
-  #readLogLines(text: string): void {
-    const lines = (this.#stderrLine + text).split('\n');
-    this.#stderrLine = lines.pop()!;
-    for (const line of lines) {
-      if (!line.includes('"clip stored"')) continue;
-      try {
-        const l = JSON.parse(line) as { clipId?: unknown; workMs?: unknown };
-        if (typeof l.clipId === 'string' && typeof l.workMs === 'number') this.receiverWorkMs.set(l.clipId, l.workMs);
-      } catch {
-        // not a log line of ours
-      }
-    }
   }
 
   async request(command: string, reply: string, ms: number): Promise<Record<string, unknown>> {

@@ -18,7 +18,9 @@
 //    one more tor process on the machine while the talks were timed.) Each streamed talk is also
 //    split in two: tor's part (alice's wait after her last byte, Delivered.waitMs, less bob's work
 //    after his last chunk, the workMs of his "clip stored" log line) and the radios' part (the
-//    rest), so a run's verdict shows which of them moved. The release comes 250 ms after the last
+//    rest), so a run's verdict shows which of them moved; the radios' part is split again into bob's
+//    work (with its clip check and its store, verifyMs and storeMs of the same line) and alice's
+//    (the rest), which changes to either radio's end of a talk show in. The release comes 250 ms after the last
 //    word, as a speaker lets go of the button, so the microphone keeps no tail (hardware/i2s-audio:
 //    quietMs); one more talk released mid-sentence shows the cost of the tail when it is kept.
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
@@ -241,6 +243,11 @@ async function main(): Promise<void> {
     // alice's wait after her last byte less bob's work after his last chunk) and the radios' (the rest).
     const torPart: number[] = [];
     const radiosPart: number[] = [];
+    // The radios' part split further: bob's work after his last chunk (the rest is alice's, before her
+    // last byte and after the receipt), and two of its steps, from his "clip stored" log line.
+    const bobPart: number[] = [];
+    const bobVerify: number[] = [];
+    const bobStore: number[] = [];
     const perSecond: number[] = [];
     let cpuAlice = 0;
     let cpuBob = 0;
@@ -264,14 +271,18 @@ async function main(): Promise<void> {
       perSecond.push(r.bytesSent / (r.audioMs / 1000));
       lastClip = r.clipId;
       // Bob's log line comes on his stderr, a pipe apart from his replies: give it a moment.
-      for (let waited = 0; !bob.receiverWorkMs.has(r.clipId) && waited < 2000; waited += 50) await sleep(50);
-      const bobWork = bob.receiverWorkMs.get(r.clipId);
-      if (bobWork === undefined) throw new Error(`bob logged no "clip stored" line with workMs for clip ${r.clipId} (it is logged at info: ${SERVICE_UNIT}'s TORLK_LOG)`);
+      for (let waited = 0; !bob.receiverLog.byClip.has(r.clipId) && waited < 2000; waited += 50) await sleep(50);
+      const bobTimings = bob.receiverLog.byClip.get(r.clipId);
+      if (bobTimings === undefined) throw new Error(`bob logged no "clip stored" line with workMs, verifyMs and storeMs for clip ${r.clipId} (it is logged at info: ${SERVICE_UNIT}'s TORLK_LOG)`);
+      const bobWork = bobTimings.workMs;
       torPart.push(r.waitMs - bobWork);
       radiosPart.push(r.latencyMs - torPart.at(-1)!);
+      bobPart.push(bobWork);
+      bobVerify.push(bobTimings.verifyMs);
+      bobStore.push(bobTimings.storeMs);
       say(
         `streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.bytesSent} B, release-to-delivered ${r.latencyMs.toFixed(0)} ms (${r.via}), of which release-to-sealed ${r.toSealed.toFixed(0)} ms; ` +
-          `tor ${torPart.at(-1)!.toFixed(1)} ms, the radios ${radiosPart.at(-1)!.toFixed(1)} ms (bob ${bobWork.toFixed(1)})`,
+          `tor ${torPart.at(-1)!.toFixed(1)} ms, the radios ${radiosPart.at(-1)!.toFixed(1)} ms (bob ${bobWork.toFixed(1)}: verify ${bobTimings.verifyMs.toFixed(1)}, store ${bobTimings.storeMs.toFixed(1)}; alice ${(radiosPart.at(-1)! - bobWork).toFixed(1)})`,
       );
     }
     say(`streamed release-to-delivered: median ${median(streamed).toFixed(1)} ms (${[...streamed].sort((x, y) => x - y).map((x) => x.toFixed(0)).join(', ')})`);
@@ -329,6 +340,9 @@ async function main(): Promise<void> {
         { metric: 'stalled circuits still in place after 4 new ones (the ratio above is not comparable)', value: keptStalled, unit: 'times', goal: '0', pass: keptStalled === 0 },
         { metric: "streamed, of which tor (alice's last byte to bob, the receipt back)", value: median(torPart), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(torPart) / rtt },
         { metric: "streamed, of which the radios' work (alice's before her last byte and after the receipt, bob's after his last chunk)", value: median(radiosPart), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(radiosPart) / rtt },
+        { metric: "streamed, the radios' work: bob's, from his last chunk to the receipt handed to his socket", value: median(bobPart), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(bobPart) / rtt },
+        { metric: "streamed, bob's work: the clip's check, from the body's end to the opened clip", value: median(bobVerify), unit: 'ms' },
+        { metric: "streamed, bob's work: the store, from the opened clip to the durable inbox entry", value: median(bobStore), unit: 'ms' },
         { metric: 'streamed, of which sealed-to-delivered', value: afterTail, unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: afterTail / rtt },
         { metric: 'streamed, released mid-sentence (200 ms tail kept)', value: midSentence!.latency, unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: midSentence!.latency / rtt },
         { metric: 'release-to-delivered, send after release', value: median(afterRelease), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(afterRelease) / rtt },
