@@ -18,11 +18,12 @@
 //    one more tor process on the machine while the talks were timed.) Each streamed talk is also
 //    split in two: tor's part (alice's wait after her last byte, Delivered.waitMs, less bob's work
 //    after his last chunk, the workMs of his "clip stored" log line) and the radios' part (the
-//    rest), so a run's verdict shows which of them moved; the radios' part is split again into bob's
-//    work (with its clip check and its store, verifyMs and storeMs of the same line) and alice's
-//    (the rest), which changes to either radio's end of a talk show in. The release comes 250 ms after the last
-//    word, as a speaker lets go of the button, so the microphone keeps no tail (hardware/i2s-audio:
-//    quietMs); one more talk released mid-sentence shows the cost of the tail when it is kept.
+//    rest), so a run's verdict shows which of them moved; and the radios' part again into bob's
+//    work (with its clip check and its store: verifyMs and storeMs of the same line) and alice's
+//    (the rest), so a change at either end of a talk shows in a figure of its own. The release
+//    comes 250 ms after the last word, as a speaker lets go of the button, so the microphone keeps
+//    no tail (hardware/i2s-audio: quietMs); one more talk released mid-sentence shows the cost of
+//    the tail when it is kept.
 // 2. Bytes on the wire per second of speech. Reference: the Opus packets alone.
 // 3. CPU seconds per audio second: alice's firmware process (the sender) and bob's (the receiver),
 //    and their two tors. Reference: opusenc.
@@ -50,7 +51,7 @@ import { FileFedMicrophone } from '../../firmware/app/file-fed-microphone.js';
 import { RecordingLed } from '../../hardware/sim/recording-led.js';
 import { ScriptedButton } from '../../hardware/sim/scripted-button.js';
 import { createSimSpeaker } from '../../hardware/sim/sim-audio.js';
-import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats } from './e2e-firmware-process.js';
+import { FirmwareProcess, firmwareNodeOptions, SERVICE_UNIT, type FirmwareStats, type ReceiverTimings } from './e2e-firmware-process.js';
 import { ECHO_VIRTUAL_PORT, startEchoServer, timeFirstByte, type EchoServer } from './onion-echo.js';
 import { median } from './median.js';
 import { medianRatioInterval } from './ratio-interval.js';
@@ -243,11 +244,10 @@ async function main(): Promise<void> {
     // alice's wait after her last byte less bob's work after his last chunk) and the radios' (the rest).
     const torPart: number[] = [];
     const radiosPart: number[] = [];
-    // The radios' part split further: bob's work after his last chunk (the rest is alice's, before her
-    // last byte and after the receipt), and two of its steps, from his "clip stored" log line.
-    const bobPart: number[] = [];
-    const bobVerify: number[] = [];
-    const bobStore: number[] = [];
+    // The radios' part split further: bob's timings from his "clip stored" log line; the rest is
+    // alice's, before her last byte and after the receipt.
+    const bobTimes: ReceiverTimings[] = [];
+    const alicePart: number[] = [];
     const perSecond: number[] = [];
     let cpuAlice = 0;
     let cpuBob = 0;
@@ -277,12 +277,11 @@ async function main(): Promise<void> {
       const bobWork = bobTimings.workMs;
       torPart.push(r.waitMs - bobWork);
       radiosPart.push(r.latencyMs - torPart.at(-1)!);
-      bobPart.push(bobWork);
-      bobVerify.push(bobTimings.verifyMs);
-      bobStore.push(bobTimings.storeMs);
+      bobTimes.push(bobTimings);
+      alicePart.push(radiosPart.at(-1)! - bobWork);
       say(
         `streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.bytesSent} B, release-to-delivered ${r.latencyMs.toFixed(0)} ms (${r.via}), of which release-to-sealed ${r.toSealed.toFixed(0)} ms; ` +
-          `tor ${torPart.at(-1)!.toFixed(1)} ms, the radios ${radiosPart.at(-1)!.toFixed(1)} ms (bob ${bobWork.toFixed(1)}: verify ${bobTimings.verifyMs.toFixed(1)}, store ${bobTimings.storeMs.toFixed(1)}; alice ${(radiosPart.at(-1)! - bobWork).toFixed(1)})`,
+          `tor ${torPart.at(-1)!.toFixed(1)} ms, the radios ${radiosPart.at(-1)!.toFixed(1)} ms (bob ${bobWork.toFixed(1)}: verify ${bobTimings.verifyMs.toFixed(1)}, store ${bobTimings.storeMs.toFixed(1)}; alice ${alicePart.at(-1)!.toFixed(1)})`,
       );
     }
     say(`streamed release-to-delivered: median ${median(streamed).toFixed(1)} ms (${[...streamed].sort((x, y) => x - y).map((x) => x.toFixed(0)).join(', ')})`);
@@ -340,9 +339,10 @@ async function main(): Promise<void> {
         { metric: 'stalled circuits still in place after 4 new ones (the ratio above is not comparable)', value: keptStalled, unit: 'times', goal: '0', pass: keptStalled === 0 },
         { metric: "streamed, of which tor (alice's last byte to bob, the receipt back)", value: median(torPart), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(torPart) / rtt },
         { metric: "streamed, of which the radios' work (alice's before her last byte and after the receipt, bob's after his last chunk)", value: median(radiosPart), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(radiosPart) / rtt },
-        { metric: "streamed, the radios' work: bob's, from his last chunk to the receipt handed to his socket", value: median(bobPart), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(bobPart) / rtt },
-        { metric: "streamed, bob's work: the clip's check, from the body's end to the opened clip", value: median(bobVerify), unit: 'ms' },
-        { metric: "streamed, bob's work: the store, from the opened clip to the durable inbox entry", value: median(bobStore), unit: 'ms' },
+        { metric: "streamed, the radios' work: bob's, from his last chunk to the receipt handed to his socket", value: median(bobTimes.map((t) => t.workMs)), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(bobTimes.map((t) => t.workMs)) / rtt },
+        { metric: "streamed, bob's work: the clip's check, from the body's end to the opened clip", value: median(bobTimes.map((t) => t.verifyMs)), unit: 'ms' },
+        { metric: "streamed, bob's work: the store, from the opened clip to the durable inbox entry", value: median(bobTimes.map((t) => t.storeMs)), unit: 'ms' },
+        { metric: "streamed, the radios' work: alice's, before her last byte and after the receipt", value: median(alicePart), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(alicePart) / rtt },
         { metric: 'streamed, of which sealed-to-delivered', value: afterTail, unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: afterTail / rtt },
         { metric: 'streamed, released mid-sentence (200 ms tail kept)', value: midSentence!.latency, unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: midSentence!.latency / rtt },
         { metric: 'release-to-delivered, send after release', value: median(afterRelease), unit: 'ms', reference: { name: "echo round trip on the talks' circuit (idle stream)", value: rtt }, ratio: median(afterRelease) / rtt },
