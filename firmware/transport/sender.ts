@@ -215,16 +215,20 @@ async function upload(options: UploadOptions, timed: { end: () => void }): Promi
       // After hold() (the release) nothing is uncorked before the end: the last page and then the
       // signature frame are sealed turns apart (0.3-1 ms here, jitless), and each write of the
       // release burst is its own trip through every hop's scheduler.
+      // Corked through the request, not the socket: http counts its own corks, and its end()
+      // uncorks the socket fully only once the socket is attached (a tick after request()). A press
+      // released before the stream was open replays hold, pages and end in that tick, and a cork on
+      // the socket itself then outlived the end: the body never left (the receiver answered 408).
       let corked = false;
       let held = false;
       const burst = () => {
         if (corked) return;
         corked = true;
-        socket.cork();
+        req.cork();
         setImmediate(() => {
           if (held) return;
           corked = false;
-          if (socket.writableCorked > 0) socket.uncork();
+          req.uncork();
         });
       };
       live!.connect({

@@ -261,6 +261,33 @@ describe('StreamingUpload', () => {
     expect(Buffer.from(await rx.inbox.read(rx.inbox.get(header.clipId)!)).equals(Buffer.from(sealed))).toBe(true);
   });
 
+  it('a press released before the stream is open (hold, every page and the end queued) is delivered, in one TCP write', async () => {
+    // A short press on a circuit still being built: all of it is replayed in the turn the stream opens.
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const writes: number[] = [];
+    const slow: Connector = async (h, p) => {
+      await gate;
+      const socket = await direct(h, p);
+      const spied = socket as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+      for (const name of ['_write', '_writev'] as const) {
+        const original = spied[name]!.bind(socket);
+        spied[name] = (...args: unknown[]) => (writes.push(1), original(...args));
+      }
+      return socket;
+    };
+    const upload = StreamingUpload.start({ connector: slow, recipient: rx.recipient, clipId: header.clipId, responseTimeoutMs: 3000 });
+    upload.write(sealed.subarray(0, 1000));
+    upload.hold();
+    upload.write(sealed.subarray(1000));
+    const delivered = upload.end();
+    open();
+    expect(await delivered).toMatchObject({ duplicate: false, bytesSent: sealed.length });
+    expect(writes).toEqual([1]);
+    expect(Buffer.from(await rx.inbox.read(rx.inbox.get(header.clipId)!)).equals(Buffer.from(sealed))).toBe(true);
+  });
+
   it('an aborted recording stores nothing at the receiver', async () => {
     const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
     const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: header.clipId });
