@@ -247,7 +247,6 @@ async function main(): Promise<void> {
     // The radios' part split further: bob's timings from his "clip stored" log line; the rest is
     // alice's, before her last byte and after the receipt.
     const bobTimes: ReceiverTimings[] = [];
-    const alicePart: number[] = [];
     const perSecond: number[] = [];
     let cpuAlice = 0;
     let cpuBob = 0;
@@ -278,14 +277,14 @@ async function main(): Promise<void> {
       torPart.push(r.waitMs - bobWork);
       radiosPart.push(r.latencyMs - torPart.at(-1)!);
       bobTimes.push(bobTimings);
-      alicePart.push(radiosPart.at(-1)! - bobWork);
       say(
         `streamed talk ${i + 1}: ${r.audioMs} ms audio, ${r.bytesSent} B, release-to-delivered ${r.latencyMs.toFixed(0)} ms (${r.via}), of which release-to-sealed ${r.toSealed.toFixed(0)} ms; ` +
-          `tor ${torPart.at(-1)!.toFixed(1)} ms, the radios ${radiosPart.at(-1)!.toFixed(1)} ms (bob ${bobWork.toFixed(1)}: verify ${bobTimings.verifyMs.toFixed(1)}, store ${bobTimings.storeMs.toFixed(1)}; alice ${alicePart.at(-1)!.toFixed(1)})`,
+          `tor ${torPart.at(-1)!.toFixed(1)} ms, the radios ${radiosPart.at(-1)!.toFixed(1)} ms (bob ${bobWork.toFixed(1)}: verify ${bobTimings.verifyMs.toFixed(1)}, store ${bobTimings.storeMs.toFixed(1)}; alice ${(radiosPart.at(-1)! - bobWork).toFixed(1)})`,
       );
     }
     say(`streamed release-to-delivered: median ${median(streamed).toFixed(1)} ms (${[...streamed].sort((x, y) => x - y).map((x) => x.toFixed(0)).join(', ')})`);
     const rtt = median(sameCircuitRtts);
+    const alicePart = radiosPart.map((r, k) => r - bobTimes[k]!.workMs);
     const refusalRtt = median(rtts);
     // Over 35 ms: the ~40 ms Nagle/delayed-ACK stall of tor's OR connections (scripts/testnet/README.md).
     const stalls = (xs: number[]) => `${xs.filter((x) => x > 35).length}/${xs.length} over 35 ms`;

@@ -240,10 +240,33 @@ describe('StreamingUpload', () => {
     upload.hold();
     upload.write(sealed.subarray(cut, cut + 150));
     upload.write(sealed.subarray(cut + 150));
-    const atEnd = upload.end().then((d) => ({ d, seen: [...seen] }));
-    const { d, seen: whenDelivered } = await atEnd;
+    const { d, seen: whenDelivered } = await upload.end().then((d) => ({ d, seen: [...seen] }));
     expect(d).toMatchObject({ duplicate: false, bytesSent: sealed.length });
     expect(whenDelivered.slice(whenDelivered.indexOf('timed'))).toEqual(['timed', 'timed-end']);
+  });
+
+  it('ends the timed part when a held upload fails (a receipt for another clip, a stream cut after the release)', async () => {
+    // A timed part left open would hold off every later scavenge in the process.
+    const { sealed } = await seal({ from: alice, to: [bob], ogg });
+    const wrongClip = new RecordingScavenge();
+    const upload = StreamingUpload.start({ connector: direct, recipient: rx.recipient, clipId: 'f'.repeat(32), scavenge: wrongClip });
+    upload.write(sealed.subarray(0, 1000));
+    await new Promise((r) => setTimeout(r, 20)); // the stream is open, as mid-talk
+    upload.hold();
+    upload.write(sealed.subarray(1000));
+    await expect(upload.end()).rejects.toMatchObject({ reason: 'bad-receipt' });
+    expect(wrongClip.seen.slice(wrongClip.seen.indexOf('timed'))).toEqual(['timed', 'timed-end']);
+
+    const cutOff = new RecordingScavenge();
+    let socket!: Socket;
+    const keep: Connector = async (host, port) => (socket = await direct(host, port));
+    const broken = StreamingUpload.start({ connector: keep, recipient: rx.recipient, clipId: '0'.repeat(32), scavenge: cutOff });
+    broken.write(sealed.subarray(0, 1000));
+    await new Promise((r) => setTimeout(r, 20));
+    broken.hold();
+    socket.destroy();
+    await expect(broken.end()).rejects.toMatchObject({ reason: 'network' });
+    expect(cutOff.seen.slice(cutOff.seen.indexOf('timed'))).toEqual(['timed', 'timed-end']);
   });
 
   it('a hold() before the stream is open still ends in a delivered clip', async () => {
