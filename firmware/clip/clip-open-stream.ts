@@ -9,7 +9,7 @@
 import { AGE_MAGIC, concatBytes, decryptAgeFile, deriveStreamKey, splitAgeHeader, unwrapFileKey } from './age-file.js';
 import { AgePayloadStream } from './age-payload-stream.js';
 import { ClipError } from './clip-error.js';
-import { MAX_CLIP_BYTES, type ClipOpenStream, type ClipSender, type OpenClipOptions, type OpenedStreamedClip } from './clip-types.js';
+import { MAX_CLIP_BYTES, type ClipOpenStream, type ClipOpenStreamOptions, type ClipSender, type OpenedStreamedClip } from './clip-types.js';
 import { checkSenderEarly, verifyClip } from './clip-verifier.js';
 import { ClipPageScanner } from './clip-page-scan.js';
 import { WIRE_MAGIC, WIRE_NONCE, WireFrameDecoder, wireKey } from './wire-frames.js';
@@ -35,7 +35,7 @@ interface WireState {
   readonly payload: AgePayloadStream;
 }
 
-export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions<S>): ClipOpenStream<S> {
+export function createClipOpenStream<S extends ClipSender>(opts: ClipOpenStreamOptions<S>): ClipOpenStream<S> {
   const cap = opts.maxBytes ?? MAX_CLIP_BYTES;
   let received = 0;
   // 'unwrapping': the wire header is read, its file key not yet unwrapped; 'wire-frames': `wire` is set.
@@ -131,9 +131,12 @@ export function createClipOpenStream<S extends ClipSender>(opts: OpenClipOptions
       if (received === 0) throw new ClipError('not-age', 'empty upload');
       throw new ClipError('truncated', mode === 'wire-frames' ? 'upload ended before the last wire frame' : 'upload ended inside the wire header');
     }
+    const stored = concatBytes([wire.ageHeader, wire.nonce, ...wire.payload.finish()]);
+    // A sender the tags named as a contact: its clip is likely good, worth writing during the check.
+    if (tags) opts.beforeCheck?.(stored);
     const plain = concatBytes(plaintext);
     const opened = verifyClip(plain, opts, scan, tags);
-    resolve({ ...opened, stored: concatBytes([wire.ageHeader, wire.nonce, ...wire.payload.finish()]) });
+    resolve({ ...opened, stored });
   }
 
   return {

@@ -80,6 +80,16 @@ export interface OpenClipOptions<S extends ClipSender = ClipSender> {
   readonly maxBytes?: number;
 }
 
+/** The streaming opener's options (clip-open-stream.ts). */
+export interface ClipOpenStreamOptions<S extends ClipSender = ClipSender> extends OpenClipOptions<S> {
+  /**
+   * Called once a wire stream's last frame is in, with the age file that will be stored, just
+   * before the signature check runs: a receiver can start writing it durably meanwhile. Only for a
+   * wire stream whose tags named a known sender, and the bytes are not verified yet.
+   */
+  readonly beforeCheck?: (stored: Uint8Array) => void;
+}
+
 export interface OpenedClip<S extends ClipSender = ClipSender> {
   readonly header: ClipHeader;
   /** The Ogg Opus audio with TORLK_* tags, signature stream removed: hand it to the Ogg reader/player. */

@@ -112,6 +112,8 @@ export function parseJournal(bytes: Uint8Array): ParsedJournal {
 export class InboxJournal {
   /** Operations on the file run one at a time, in call order (appends, clears, close). */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Operations enqueued and not yet settled. */
+  private queued = 0;
   private bytes: number;
   private broken: InboxJournalError | undefined;
   private closed = false;
@@ -164,8 +166,15 @@ export class InboxJournal {
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(op);
-    this.tail = run.catch(() => undefined);
+    // With nothing queued the operation starts in this call, not a microtask later: an append's
+    // write is then in the thread pool before the caller's next synchronous step (the receiver
+    // checks the clip meanwhile).
+    const run = this.queued === 0 ? op() : this.tail.then(op);
+    this.queued++;
+    this.tail = run.then(
+      () => void this.queued--,
+      () => void this.queued--,
+    );
     return run;
   }
 

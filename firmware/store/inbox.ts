@@ -11,6 +11,15 @@
 // At open the journal is replayed first (idempotently: files that already match are left alone),
 // then the directory is scanned: a record whose clip is missing (and was never played) or a clip
 // without a record is a crash in between and is swept: no receipt went out, so the sender retries.
+//
+// A live upload's clip is journalled *before* its checks finish (reserve()), so the durable write
+// runs in the thread pool while this thread checks the signature and signs the receipt; the
+// receipt still waits for both. Such an entry holds only the sealed clip and its arrival time. If
+// the radio stops before the check's verdict is known, nothing says whether it passed, so at open
+// the inbox asks its RecoveryJudge (the receiver's own rules: signature, sender, channel, replay
+// window, at the time the clip arrived) and keeps the clip only if it passes, with the very
+// receipt it would have sent (Ed25519 signatures are deterministic). A refused entry is dropped
+// with the journal's next emptying.
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,6 +62,33 @@ export interface InboxOptions {
    * and open still do), so a test can stop the process inside that window.
    */
   holdMaterialisation?: boolean;
+  /**
+   * Decides on clips journalled by reserve() whose verdict a stop cut off. Without it such clips
+   * stay in the journal, untouched, for an open that has one.
+   */
+  judge?: RecoveryJudge;
+}
+
+/** What the inbox holds, for a judge's dedupe and replay checks. */
+export interface InboxLookups {
+  byClipId(clipId: string): InboxEntry | undefined;
+  bySequence(senderKey: string, sequence: number): InboxEntry | undefined;
+}
+
+/** A clip kept at open, with the receipt it would have had; or the reason it is not kept. */
+export type RecoveryVerdict = { readonly clip: InboundClip; readonly receipt: SignedReceipt } | { readonly refused: string };
+
+/** Checks a sealed clip again as the receiver would have when it arrived (at `receivedAt`). */
+export type RecoveryJudge = (sealed: Uint8Array, receivedAt: number, seen: InboxLookups) => Promise<RecoveryVerdict>;
+
+/** A clip journalled before its checks finished: commit() once they pass, release() otherwise. */
+export interface InboxReservation {
+  /** The arrival time the journal holds: the receipt's `at` and the replay check's clock. */
+  readonly receivedAt: number;
+  /** Stores the checked clip under its receipt once the journal write is durable (like add()). */
+  commit(clip: InboundClip, receipt: SignedReceipt): Promise<InboxEntry>;
+  /** The clip is refused: its journal entry is left to the next emptying (and refused again if a stop comes first). */
+  release(): void;
 }
 
 /**
@@ -75,6 +111,39 @@ export class InboxClosedError extends Error {
 
 /** What <key>.json holds (and the journal's record): the entry without its derived fields. */
 type StoredRecord = Omit<InboxEntry, 'key' | 'played' | 'hasAudio'>;
+
+/** The journal's record for a reserved clip: only what its judge needs besides the clip. */
+interface UnverifiedRecord {
+  readonly unverified: true;
+  readonly receivedAt: number;
+}
+
+function isUnverified(record: unknown): record is UnverifiedRecord {
+  const r = record as Partial<UnverifiedRecord> | null;
+  return r?.unverified === true && typeof r.receivedAt === 'number';
+}
+
+function entryFor(clip: InboundClip, receivedAt: number, receipt: SignedReceipt): InboxEntry {
+  return {
+    clipId: clip.clipId,
+    senderKey: clip.senderKey,
+    senderName: clip.senderName,
+    channel: clip.channel,
+    sequence: clip.sequence,
+    createdAt: clip.createdAt,
+    ...(clip.durationMs !== undefined ? { durationMs: clip.durationMs } : {}),
+    key: inboxKey(clip.clipId),
+    receivedAt,
+    receipt,
+    played: false,
+    hasAudio: true,
+  };
+}
+
+function recordOf(entry: InboxEntry): StoredRecord {
+  const { played: _p, hasAudio: _h, key: _k, ...record } = entry;
+  return record;
+}
 
 /** A journalled clip whose own files are not written yet: its bytes stay in memory until they are. */
 interface Unwritten {
@@ -112,9 +181,13 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
   private rerun = false;
   private lastFailure: unknown;
   private closing: Promise<void> | undefined;
+  /** Reservations neither committed nor released: their entries are in (or on their way to) the journal. */
+  private openReservations = 0;
+  /** Reserved clips found in the journal at open, not yet judged. */
+  private unjudged: { readonly sealed: Uint8Array; readonly receivedAt: number }[] = [];
 
   private constructor(
-    private readonly opts: Required<Omit<InboxOptions, 'fs'>> & { fs?: AtomicFs },
+    private readonly opts: Required<Omit<InboxOptions, 'fs' | 'judge'>> & Pick<InboxOptions, 'fs' | 'judge'>,
     private readonly journal: InboxJournal,
   ) {
     super();
@@ -136,6 +209,8 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       inbox.recover();
       await inbox.materialise();
       await inbox.load();
+      // After the scan: the judge's dedupe and replay checks need every clip the inbox holds.
+      if (await inbox.judgeReserved()) await inbox.materialise();
     } catch (err) {
       await journal.close().catch(() => undefined);
       throw err;
@@ -146,6 +221,10 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
   /** Takes the journal's entries as unwritten clips; materialise() then writes what is missing. */
   private recover(): void {
     for (const { record, sealed } of this.journal.recovered) {
+      if (isUnverified(record)) {
+        this.unjudged.push({ sealed, receivedAt: record.receivedAt });
+        continue;
+      }
       const r = record as StoredRecord | null;
       if (typeof r?.clipId !== 'string') {
         // Checksummed, so written by us; only a bug could get here. The next clear drops it.
@@ -156,6 +235,49 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       this.unwritten.set(key, { entry: { ...r, key, played: false, hasAudio: true }, record: r, sealed, journaled: true, recovered: true });
       this.inJournal.add(key);
     }
+  }
+
+  /**
+   * Puts each reserved clip found in the journal to the judge, oldest first, and keeps (as a
+   * journalled clip still to be written out) each one it passes. True when any was decided: a
+   * write-out pass then writes what was kept and can empty the journal.
+   */
+  private async judgeReserved(): Promise<boolean> {
+    if (this.unjudged.length === 0) return false;
+    const judge = this.opts.judge;
+    if (!judge) {
+      log.warn('the inbox journal holds clips received before their checks finished; kept there until an open can check them', {
+        dir: this.opts.dir, clips: this.unjudged.length,
+      });
+      return false;
+    }
+    const seen: InboxLookups = { byClipId: (id) => this.get(id), bySequence: (k, seq) => this.findBySequence(k, seq) };
+    const undecided: typeof this.unjudged = [];
+    for (const reserved of this.unjudged) {
+      const { sealed, receivedAt } = reserved;
+      let verdict: RecoveryVerdict;
+      try {
+        verdict = await judge(sealed, receivedAt, seen);
+      } catch (err) {
+        // A judge that throws has no verdict (a bug): the entry stays, and keeps the journal from being emptied.
+        log.error('could not judge a clip journalled before its checks finished; it stays in the journal', { dir: this.opts.dir, err });
+        undecided.push(reserved);
+        continue;
+      }
+      if ('refused' in verdict) {
+        log.info('a clip journalled before its checks finished is refused on a second look; dropped', { dir: this.opts.dir, reason: verdict.refused });
+        continue;
+      }
+      const entry = entryFor(verdict.clip, receivedAt, verdict.receipt);
+      // Its files may exist already (a write-out before the stop): then the scan has indexed it.
+      if (this.byKey.has(entry.key)) continue;
+      this.unwritten.set(entry.key, { entry, record: recordOf(entry), sealed, journaled: true, recovered: true });
+      this.inJournal.add(entry.key);
+      this.index(entry);
+    }
+    const decided = this.unjudged.length > undecided.length;
+    this.unjudged = undecided;
+    return decided;
   }
 
   private path(key: string, ext: 'clip' | 'json' | 'played'): string {
@@ -245,32 +367,51 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
    * Stores a verified clip and its receipt, then emits 'clip'. Throws DiskFullError (nothing kept)
    * when the disk is full. Callers dedupe first; adding a known clip id is a programming error.
    */
-  async add(clip: InboundClip, sealed: Uint8Array, receipt: SignedReceipt): Promise<InboxEntry> {
+  add(clip: InboundClip, sealed: Uint8Array, receipt: SignedReceipt): Promise<InboxEntry> {
+    return this.keep(entryFor(clip, this.opts.now(), receipt), sealed, (record) => this.journal.append(record, sealed));
+  }
+
+  /**
+   * Starts the durable journal write of a clip whose checks are still running (its write is in the
+   * thread pool when this returns); see InboxReservation. Throws InboxClosedError after close().
+   */
+  reserve(sealed: Uint8Array, receivedAt: number = this.opts.now()): InboxReservation {
     if (this.closing) throw new InboxClosedError(this.opts.dir);
-    const key = inboxKey(clip.clipId);
-    if (this.byKey.has(key) || this.unwritten.has(key)) throw new Error(`inbox already holds clip ${clip.clipId}`);
-    const entry: InboxEntry = {
-      clipId: clip.clipId,
-      senderKey: clip.senderKey,
-      senderName: clip.senderName,
-      channel: clip.channel,
-      sequence: clip.sequence,
-      createdAt: clip.createdAt,
-      ...(clip.durationMs !== undefined ? { durationMs: clip.durationMs } : {}),
-      key,
-      receivedAt: this.opts.now(),
-      receipt,
-      played: false,
-      hasAudio: true,
+    const record: UnverifiedRecord = { unverified: true, receivedAt };
+    const written = this.journal.append(record, sealed);
+    written.catch(() => undefined); // a release() never looks; a commit() gets the failure
+    this.openReservations++;
+    let open = true;
+    const settle = () => {
+      if (open) this.openReservations--;
+      open = false;
     };
-    const { played: _p, hasAudio: _h, key: _k, ...record } = entry;
+    return {
+      receivedAt,
+      commit: (clip, receipt) => {
+        if (!open) return Promise.reject(new Error(`inbox reservation for clip ${clip.clipId} was already settled`));
+        // keep() puts the clip in `unwritten` before it first waits, so the journal stays unemptied.
+        const kept = this.keep(entryFor(clip, receivedAt, receipt), sealed, () => written);
+        settle();
+        return kept;
+      },
+      release: settle,
+    };
+  }
+
+  /** add() and commit(): index the entry once `journalled` (its journal write) resolves. */
+  private async keep(entry: InboxEntry, sealed: Uint8Array, journalled: (record: StoredRecord) => Promise<void>): Promise<InboxEntry> {
+    if (this.closing) throw new InboxClosedError(this.opts.dir);
+    const key = entry.key;
+    if (this.byKey.has(key) || this.unwritten.has(key)) throw new Error(`inbox already holds clip ${entry.clipId}`);
+    const record = recordOf(entry);
     // In `unwritten` before the append so the journal is not emptied while it is in flight.
     const unwritten: Unwritten = { entry, record, sealed, journaled: false, recovered: false };
     this.unwritten.set(key, unwritten);
     this.inJournal.add(key);
     try {
       // The receipt goes out only after this: one durable append.
-      await this.journal.append(record, sealed);
+      await journalled(record);
     } catch (err) {
       this.unwritten.delete(key);
       this.inJournal.delete(key);
@@ -353,9 +494,10 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       }
     }
     this.lastFailure = undefined;
-    // Nothing unwritten and no append in flight (its clip would be in `unwritten`): the journal's
-    // entries all have their files. An append queued after this clear runs after it.
-    if (this.unwritten.size === 0 && this.journal.size > 0) {
+    // Nothing unwritten, no append in flight (its clip would be in `unwritten`), no reservation
+    // awaiting its verdict and none left to judge: the journal's entries all have their files or
+    // were refused. An append queued after this clear runs after it.
+    if (this.unwritten.size === 0 && this.openReservations === 0 && this.unjudged.length === 0 && this.journal.size > 0) {
       const cleared = [...this.inJournal];
       try {
         await this.journal.clear();

@@ -4,7 +4,7 @@
 import { ClipError } from '../clip/clip-error.js';
 import { createClipOpenStream } from '../clip/clip-open-stream.js';
 import type { ClipErrorReason, ClipIdentity, ClipSender } from '../clip/clip-types.js';
-import type { ClipOpener, OpenedInbound } from './clip-opener.js';
+import type { ClipOpener, OpenedInbound, OpenHooks } from './clip-opener.js';
 import { ClipRejection, type RejectReason } from './rejection.js';
 
 // 'corrupt' covers an altered byte and a clip cut inside an age chunk alike: cryptographically the
@@ -37,12 +37,13 @@ export interface ClipAdapterOptions {
 }
 
 export function clipOpener(options: ClipAdapterOptions): ClipOpener {
-  return () => {
+  return (hooks: OpenHooks = {}) => {
     // Wire stream (live upload) or standard age file (outbox retry): the clip module sniffs which.
     const inner = createClipOpenStream({
       identity: options.identity,
       contacts: options.contacts(),
       ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+      ...(hooks.beforeCheck ? { beforeCheck: hooks.beforeCheck } : {}),
     });
     const result = inner.result.then(
       (opened): OpenedInbound => {

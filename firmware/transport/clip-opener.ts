@@ -35,8 +35,17 @@ export interface InboundOpenStream {
   readonly result: Promise<OpenedInbound>;
 }
 
+export interface OpenHooks {
+  /**
+   * The age file that will be stored, once the upload's last byte is in and just before its
+   * signature is checked (synchronously after this returns), for a live upload that names a known
+   * sender: not verified yet. The receiver starts its durable write here, to overlap the check.
+   */
+  readonly beforeCheck?: (stored: Uint8Array) => void;
+}
+
 /** Starts opening one upload. */
-export type ClipOpener = () => InboundOpenStream;
+export type ClipOpener = (hooks?: OpenHooks) => InboundOpenStream;
 
 /** Whether `senderKey` may talk to us on `channel` (from the contacts and channels config). */
 export type ChannelPolicy = (channel: string, senderKey: string) => boolean;

@@ -8,6 +8,7 @@ import type { ClipIdentity, ClipSigner } from '../clip/clip-types.js';
 import type { Contact } from '../contacts/contact.js';
 import { Inbox } from '../store/inbox.js';
 import { Outbox, type OutboxOptions } from '../store/outbox.js';
+import { recoveryJudge, type AcceptanceRules } from './clip-acceptance.js';
 import { clipOpener } from './clip-adapter.js';
 import type { ChannelPolicy } from './clip-opener.js';
 import { startReceiver, type Receiver, type ReceiverLimits } from './receiver.js';
@@ -53,21 +54,22 @@ export interface ClipReceiver {
 }
 
 export async function startClipReceiver(opts: ClipReceiverOptions): Promise<ClipReceiver> {
-  const inbox = await Inbox.open({ dir: join(opts.dataDir, 'inbox') });
+  const open = clipOpener({
+    identity: { ageIdentity: opts.identity.ageIdentity, ageRecipient: opts.identity.ageRecipient },
+    contacts: opts.contacts,
+    ...(opts.limits?.maxBytes !== undefined ? { maxBytes: opts.limits.maxBytes } : {}),
+  });
+  const rules: AcceptanceRules = { policy: channelPolicyFor(opts.contacts), signer: opts.identity.signer, ...(opts.replay ? { replay: opts.replay } : {}) };
+  // The judge decides on clips a stop caught between their journal write and their check.
+  const inbox = await Inbox.open({ dir: join(opts.dataDir, 'inbox'), judge: recoveryJudge(open, rules) });
   let receiver: Receiver;
   try {
     receiver = await startReceiver({
       inbox,
-      open: clipOpener({
-        identity: { ageIdentity: opts.identity.ageIdentity, ageRecipient: opts.identity.ageRecipient },
-        contacts: opts.contacts,
-        ...(opts.limits?.maxBytes !== undefined ? { maxBytes: opts.limits.maxBytes } : {}),
-      }),
-      policy: channelPolicyFor(opts.contacts),
-      signer: opts.identity.signer,
+      open,
+      ...rules,
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       ...(opts.limits ? { limits: opts.limits } : {}),
-      ...(opts.replay ? { replay: opts.replay } : {}),
     });
   } catch (err) {
     await inbox.close().catch(() => undefined);

@@ -10,11 +10,12 @@ import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { createLog } from '../log.js';
 import { DiskFullError } from '../store/atomic-file.js';
-import type { Inbox, InboxEntry } from '../store/inbox.js';
+import type { Inbox, InboxEntry, InboxReservation } from '../store/inbox.js';
+import { acceptClip } from './clip-acceptance.js';
 import type { ChannelPolicy, ClipOpener, OpenedInbound } from './clip-opener.js';
-import { signReceipt, type ReceiptSigner, type SignedReceipt } from './receipt.js';
+import type { ReceiptSigner, SignedReceipt } from './receipt.js';
 import { ClipRejection, rejectStatus, type RejectReason } from './rejection.js';
-import { defaultReplayPolicy, judgeReplay, type ReplayPolicy } from './replay-window.js';
+import type { ReplayPolicy } from './replay-window.js';
 import { scavengeAhead, type ScavengeAhead } from './scavenge-ahead.js';
 
 const log = createLog('receiver');
@@ -27,6 +28,13 @@ export const CLIP_PATH = '/v1/clip';
  * receipt was written, so that this radio's tor has the CPU to forward the receipt first. Inaudible.
  */
 export const ANNOUNCE_AFTER_RECEIPT_MS = 20;
+
+/**
+ * Largest live clip whose journal write starts before its checks finish (Inbox.reserve). The bytes
+ * are not verified yet, so this bounds what a forged upload can make the radio write to its card;
+ * it is ~2 min of speech, and a longer clip is written after its checks as before.
+ */
+export const RESERVE_MAX_BYTES = 256 * 1024;
 
 export interface ReceiverLimits {
   /** Largest accepted body in bytes. */
@@ -136,23 +144,29 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     res.end(body);
   };
 
-  const commit = async (opened: OpenedInbound): Promise<{ entry: InboxEntry; duplicate: boolean }> => {
-    if (!options.policy(opened.channel, opened.senderKey)) {
-      throw new ClipRejection('wrong-channel', `${opened.senderName} is not on channel "${opened.channel}" here`);
-    }
+  /** Dedupe check and store; with a reservation the journal write is already in flight. */
+  const commit = async (opened: OpenedInbound, reserved: InboxReservation | undefined): Promise<{ entry: InboxEntry; duplicate: boolean }> => {
     const inbox = options.inbox;
-    const verdict = judgeReplay(opened, now(), {
-      byClipId: (id) => inbox.get(id),
-      bySequence: (k, s) => inbox.findBySequence(k, s),
-    }, options.replay ?? defaultReplayPolicy);
+    const seen = { byClipId: (id: string) => inbox.get(id), bySequence: (k: string, s: number) => inbox.findBySequence(k, s) };
+    const verdict = acceptClip(opened, reserved?.receivedAt ?? now(), seen, options);
     if (verdict.kind === 'duplicate') return { entry: verdict.entry, duplicate: true };
-    if (verdict.kind !== 'fresh') throw new ClipRejection(verdict.kind, verdict.detail);
-    const receipt = signReceipt(options.signer, opened.clipId, opened.stored, now());
     try {
-      return { entry: await inbox.add(opened, opened.stored, receipt), duplicate: false };
+      const entry = reserved ? await reserved.commit(opened, verdict.receipt) : await inbox.add(opened, opened.stored, verdict.receipt);
+      return { entry, duplicate: false };
     } catch (err) {
       if (err instanceof DiskFullError) throw new ClipRejection('disk-full', err.message);
       throw err;
+    }
+  };
+
+  /** Starts the clip's journal write before its check (see RESERVE_MAX_BYTES); on any trouble, the write waits for the check as before. */
+  const reserve = (stored: Uint8Array): InboxReservation | undefined => {
+    if (stored.length > RESERVE_MAX_BYTES) return undefined;
+    try {
+      return options.inbox.reserve(stored, now());
+    } catch (err) {
+      log.warn('could not journal a clip ahead of its check; it is stored after it', { err });
+      return undefined;
     }
   };
 
@@ -172,7 +186,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       return refuse(res, 'oversized', `declared ${declared} bytes, limit ${limits.maxBytes}`, 0, true);
     }
 
-    const opening = options.open();
+    // Set just before the check of a live upload's clip, released in `finally` unless committed.
+    let reserved: InboxReservation | undefined;
+    const opening = options.open({ beforeCheck: (stored) => void (reserved = reserve(stored)) });
     // Attach now: the opener may reject before we await it (garbage in the first bytes).
     const result = opening.result.then(
       (opened) => ({ opened }),
@@ -238,7 +254,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       const r = await result;
       if ('err' in r) throw r.err;
       const openedAt = performance.now();
-      const done = commitChain.then(() => commit(r.opened));
+      const done = commitChain.then(() => commit(r.opened, reserved));
       commitChain = done.catch(() => undefined);
       const { entry, duplicate } = await done;
       const storedAt = performance.now();
@@ -269,6 +285,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       return refuse(res, 'internal', err instanceof Error ? (err.stack ?? err.message) : String(err), bytesRead, true);
     } finally {
       endTimed?.(); // once the receipt or a refusal is handed to the socket (nothing below awaits)
+      reserved?.release(); // refused (or a duplicate): its journal entry goes with the next emptying
     }
   };
 

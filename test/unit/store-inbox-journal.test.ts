@@ -171,6 +171,22 @@ describe('InboxJournal appends', () => {
     await expect(journal.append({}, sealed)).rejects.toMatchObject({ name: 'InboxJournalError', operation: 'closed' });
   });
 
+  it('starts an append\'s write within the call when nothing is queued (the receiver checks the clip meanwhile), else after the one before', async () => {
+    const path = await freshJournalPath();
+    const writes: string[] = [];
+    const journal = await InboxJournal.open(path, journalFaults({ write: (real, b, o, l) => (writes.push(String(b.length)), real(b, o, l)) }));
+    const first = journal.append({ first: true }, sealed);
+    expect(writes).toHaveLength(1); // synchronously, before append() returned
+    const second = journal.append({ second: true }, sealed);
+    expect(writes).toHaveLength(1); // queued behind the first
+    await Promise.all([first, second]);
+    expect(writes).toHaveLength(2);
+    journal.append({ third: true }, sealed).catch(() => undefined);
+    expect(writes).toHaveLength(3); // idle again: at once
+    await journal.close();
+    expect(parseJournal(await readFile(path)).entries.map((e) => e.record)).toEqual([{ first: true }, { second: true }, { third: true }]);
+  });
+
   it('a full disk mid-append: DiskFullError, the partial entry cut off, and the next append works once space is back', async () => {
     const path = await freshJournalPath();
     let full = false;

@@ -12,6 +12,7 @@ import { sealClipWithHeader } from '../../firmware/clip/seal-clip.js';
 import { ClipSealer } from '../../firmware/clip/clip-sealer.js';
 import type { ClipHeader, ClipSender } from '../../firmware/clip/clip-types.js';
 import { clipOpener } from '../../firmware/transport/clip-adapter.js';
+import { recoveryJudge, type AcceptanceRules } from '../../firmware/transport/clip-acceptance.js';
 import { startReceiver, type Receiver, type ReceiverLimits } from '../../firmware/transport/receiver.js';
 import { Inbox } from '../../firmware/store/inbox.js';
 import type { Recipient } from '../../firmware/transport/sender.js';
@@ -88,15 +89,19 @@ export async function startTestReceiver(opts: {
   channels?: Record<string, readonly Party[]>;
   port?: number;
   scavenge?: ScavengeAhead;
+  /** Clips stay in the inbox's journal, not written to their own files (Inbox's option). */
+  holdMaterialisation?: boolean;
 }): Promise<TestReceiver> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'torlk-rx-')));
-  const inbox = await Inbox.open({ dir: join(dir, 'inbox'), ...(opts.fs ? { fs: opts.fs } : {}) });
   const channels = opts.channels ?? { family: opts.contacts };
+  const open = clipOpener({ identity: { ageIdentity: opts.me.ageIdentity, ageRecipient: opts.me.ageRecipient }, contacts: () => opts.contacts.map((c) => c.card), ...(opts.limits?.maxBytes ? { maxBytes: opts.limits.maxBytes } : {}) });
+  const rules: AcceptanceRules = { policy: (channel, key) => (channels[channel] ?? []).some((p) => p.signing.id === key), signer: opts.me.signing };
+  // Wired as the radio wires it (clip-transport.ts): the same opener and rules judge at open.
+  const inbox = await Inbox.open({ dir: join(dir, 'inbox'), judge: recoveryJudge(open, rules), holdMaterialisation: opts.holdMaterialisation ?? false, ...(opts.fs ? { fs: opts.fs } : {}) });
   const receiver = await startReceiver({
     inbox,
-    open: clipOpener({ identity: { ageIdentity: opts.me.ageIdentity, ageRecipient: opts.me.ageRecipient }, contacts: () => opts.contacts.map((c) => c.card), ...(opts.limits?.maxBytes ? { maxBytes: opts.limits.maxBytes } : {}) }),
-    policy: (channel, key) => (channels[channel] ?? []).some((p) => p.signing.id === key),
-    signer: opts.me.signing,
+    open,
+    ...rules,
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.scavenge ? { scavenge: opts.scavenge } : {}),
