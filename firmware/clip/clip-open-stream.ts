@@ -133,7 +133,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: ClipOpenStreamO
     }
     const stored = concatBytes([wire.ageHeader, wire.nonce, ...wire.payload.finish()]);
     // A sender the tags named as a contact: its clip is likely good, worth writing during the check.
-    if (tags) opts.beforeCheck?.(stored);
+    if (tags) opts.beforeCheck?.();
     const plain = concatBytes(plaintext);
     const opened = verifyClip(plain, opts, scan, tags);
     resolve({ ...opened, stored });
@@ -164,5 +164,8 @@ export function createClipOpenStream<S extends ClipSender>(opts: ClipOpenStreamO
       fail(reason instanceof ClipError ? reason : new ClipError('corrupt', `upload aborted: ${String((reason as Error)?.message ?? reason)}`, { cause: reason }));
     },
     result,
+    get senderKnown() {
+      return tags !== undefined;
+    },
   };
 }

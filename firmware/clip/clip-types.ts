@@ -83,11 +83,11 @@ export interface OpenClipOptions<S extends ClipSender = ClipSender> {
 /** The streaming opener's options (clip-open-stream.ts). */
 export interface ClipOpenStreamOptions<S extends ClipSender = ClipSender> extends OpenClipOptions<S> {
   /**
-   * Called once a wire stream's last frame is in, with the age file that will be stored, just
-   * before the signature check runs: a receiver can start writing it durably meanwhile. Only for a
-   * wire stream whose tags named a known sender, and the bytes are not verified yet.
+   * Called once a wire stream's last frame is in, just before the signature check runs (it runs
+   * as soon as this returns): a receiver can start its durable write meanwhile. Only for a wire
+   * stream whose tags named a known sender (`senderKnown`); nothing is verified yet.
    */
-  readonly beforeCheck?: (stored: Uint8Array) => void;
+  readonly beforeCheck?: () => void;
 }
 
 export interface OpenedClip<S extends ClipSender = ClipSender> {
@@ -132,4 +132,6 @@ export interface ClipOpenStream<S extends ClipSender = ClipSender> {
   abort(reason: unknown): void;
   /** Resolves once ended and verified; rejects with a ClipError as soon as the clip is refused. */
   readonly result: Promise<OpenedStreamedClip<S>>;
+  /** True once a wire stream's tags named one of the contacts (the signature is checked only at the end). */
+  readonly senderKnown: boolean;
 }

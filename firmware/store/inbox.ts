@@ -12,14 +12,15 @@
 // then the directory is scanned: a record whose clip is missing (and was never played) or a clip
 // without a record is a crash in between and is swept: no receipt went out, so the sender retries.
 //
-// A live upload's clip is journalled *before* its checks finish (reserve()), so the durable write
-// runs in the thread pool while this thread checks the signature and signs the receipt; the
-// receipt still waits for both. Such an entry holds only the sealed clip and its arrival time. If
-// the radio stops before the check's verdict is known, nothing says whether it passed, so at open
-// the inbox asks its RecoveryJudge (the receiver's own rules: signature, sender, channel, replay
-// window, at the time the clip arrived) and keeps the clip only if it passes, with the very
-// receipt it would have sent (Ed25519 signatures are deterministic). A refused entry is dropped
-// with the journal's next emptying.
+// A live upload is journalled as it arrives (beginUpload(), inbox-upload.ts): its body in pieces
+// while the sender talks, its last bytes (the tail) as it ends, just before its checks, so the
+// durable write left at the end is small and runs in the thread pool while this thread checks the
+// signature and signs the receipt; the receipt still waits for both. Those entries hold only the
+// body and its arrival time. If the radio stops before the check's verdict is known, nothing says
+// whether it passed, so at open the inbox asks its RecoveryJudge (the receiver's own rules:
+// signature, sender, channel, replay window, at the time the clip arrived) and keeps the clip only
+// if it passes, with the very receipt it would have sent (Ed25519 signatures are deterministic).
+// A refused body is dropped with the journal's next emptying.
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ import type { InboundClip } from '../transport/clip-opener.js';
 import type { SignedReceipt } from '../transport/receipt.js';
 import { isTempName, removeFileDurably, syncDir, writeFileAtomic, type AtomicFs } from './atomic-file.js';
 import { InboxJournal } from './inbox-journal.js';
+import { isUploadRecord, journalledBodies, UploadPieces, type JournalledBody } from './inbox-upload.js';
 
 const log = createLog('inbox');
 
@@ -63,8 +65,8 @@ export interface InboxOptions {
    */
   holdMaterialisation?: boolean;
   /**
-   * Decides on clips journalled by reserve() whose verdict a stop cut off. Without it such clips
-   * stay in the journal, untouched, for an open that has one.
+   * Decides on live uploads journalled to their end whose verdict a stop cut off. Without it
+   * they stay in the journal, untouched, for an open that has one.
    */
   judge?: RecoveryJudge;
 }
@@ -75,19 +77,31 @@ export interface InboxLookups {
   bySequence(senderKey: string, sequence: number): InboxEntry | undefined;
 }
 
-/** A clip kept at open, with the receipt it would have had; or the reason it is not kept. */
-export type RecoveryVerdict = { readonly clip: InboundClip; readonly receipt: SignedReceipt } | { readonly refused: string };
+/** A clip kept at open, with its stored form and the receipt it would have had; or why it is not kept. */
+export type RecoveryVerdict =
+  | { readonly clip: InboundClip; readonly stored: Uint8Array; readonly receipt: SignedReceipt }
+  | { readonly refused: string };
 
-/** Checks a sealed clip again as the receiver would have when it arrived (at `receivedAt`). */
-export type RecoveryJudge = (sealed: Uint8Array, receivedAt: number, seen: InboxLookups) => Promise<RecoveryVerdict>;
+/** Checks an upload's body again as the receiver would have when it arrived (at `receivedAt`). */
+export type RecoveryJudge = (body: Uint8Array, receivedAt: number, seen: InboxLookups) => Promise<RecoveryVerdict>;
 
-/** A clip journalled before its checks finished: commit() once they pass, release() otherwise. */
+/** A live upload, journalled as it arrives (see the top of this file). */
+export interface LiveUpload {
+  /** The next body bytes, as received (kept, not copied). */
+  push(bytes: Uint8Array): void;
+  /** The body ended and its check starts: the tail's durable write is issued (see InboxReservation). */
+  reserve(receivedAt: number): InboxReservation;
+  /** The upload was cut off or refused before its end: nothing more is written for it. */
+  abandon(): void;
+}
+
+/** An upload journalled to its end while its checks run: commit() once they pass, release() otherwise. */
 export interface InboxReservation {
   /** The arrival time the journal holds: the receipt's `at` and the replay check's clock. */
   readonly receivedAt: number;
-  /** Stores the checked clip under its receipt once the journal write is durable (like add()). */
-  commit(clip: InboundClip, receipt: SignedReceipt): Promise<InboxEntry>;
-  /** The clip is refused: its journal entry is left to the next emptying (and refused again if a stop comes first). */
+  /** Stores the checked clip (`stored`: its age file) under its receipt once the journal holds all of it (like add()). */
+  commit(clip: InboundClip, stored: Uint8Array, receipt: SignedReceipt): Promise<InboxEntry>;
+  /** The clip is refused: its journal entries go with the next emptying (and it is refused again if a stop comes first). */
   release(): void;
 }
 
@@ -111,17 +125,6 @@ export class InboxClosedError extends Error {
 
 /** What <key>.json holds (and the journal's record): the entry without its derived fields. */
 type StoredRecord = Omit<InboxEntry, 'key' | 'played' | 'hasAudio'>;
-
-/** The journal's record for a reserved clip: only what its judge needs besides the clip. */
-interface UnverifiedRecord {
-  readonly unverified: true;
-  readonly receivedAt: number;
-}
-
-function isUnverified(record: unknown): record is UnverifiedRecord {
-  const r = record as Partial<UnverifiedRecord> | null;
-  return r?.unverified === true && typeof r.receivedAt === 'number';
-}
 
 function entryFor(clip: InboundClip, receivedAt: number, receipt: SignedReceipt): InboxEntry {
   return {
@@ -181,10 +184,10 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
   private rerun = false;
   private lastFailure: unknown;
   private closing: Promise<void> | undefined;
-  /** Reservations neither committed nor released: their entries are in (or on their way to) the journal. */
-  private openReservations = 0;
-  /** Reserved clips found in the journal at open, not yet judged. */
-  private unjudged: { readonly sealed: Uint8Array; readonly receivedAt: number }[] = [];
+  /** Live uploads neither committed, released nor abandoned: their entries are in (or on their way to) the journal. */
+  private openUploads = 0;
+  /** Uploads journalled to their end found at open, not yet judged. */
+  private unjudged: JournalledBody[] = [];
 
   private constructor(
     private readonly opts: Required<Omit<InboxOptions, 'fs' | 'judge'>> & Pick<InboxOptions, 'fs' | 'judge'>,
@@ -220,11 +223,11 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
 
   /** Takes the journal's entries as unwritten clips; materialise() then writes what is missing. */
   private recover(): void {
+    const { bodies, broken } = journalledBodies(this.journal.recovered);
+    if (broken > 0) log.error('inbox journal uploads with pieces missing, ignored', { path: this.journal.path, uploads: broken });
+    this.unjudged = bodies;
     for (const { record, sealed } of this.journal.recovered) {
-      if (isUnverified(record)) {
-        this.unjudged.push({ sealed, receivedAt: record.receivedAt });
-        continue;
-      }
+      if (isUploadRecord(record)) continue;
       const r = record as StoredRecord | null;
       if (typeof r?.clipId !== 'string') {
         // Checksummed, so written by us; only a bug could get here. The next clear drops it.
@@ -238,7 +241,7 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
   }
 
   /**
-   * Puts each reserved clip found in the journal to the judge, oldest first, and keeps (as a
+   * Puts each upload the journal holds to its end to the judge, oldest first, and keeps (as a
    * journalled clip still to be written out) each one it passes. True when any was decided: a
    * write-out pass then writes what was kept and can empty the journal.
    */
@@ -254,10 +257,10 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
     const seen: InboxLookups = { byClipId: (id) => this.get(id), bySequence: (k, seq) => this.findBySequence(k, seq) };
     const undecided: typeof this.unjudged = [];
     for (const reserved of this.unjudged) {
-      const { sealed, receivedAt } = reserved;
+      const { bytes, receivedAt } = reserved;
       let verdict: RecoveryVerdict;
       try {
-        verdict = await judge(sealed, receivedAt, seen);
+        verdict = await judge(bytes, receivedAt, seen);
       } catch (err) {
         // A judge that throws has no verdict (a bug): the entry stays, and keeps the journal from being emptied.
         log.error('could not judge a clip journalled before its checks finished; it stays in the journal', { dir: this.opts.dir, err });
@@ -271,7 +274,7 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       const entry = entryFor(verdict.clip, receivedAt, verdict.receipt);
       // Its files may exist already (a write-out before the stop): then the scan has indexed it.
       if (this.byKey.has(entry.key)) continue;
-      this.unwritten.set(entry.key, { entry, record: recordOf(entry), sealed, journaled: true, recovered: true });
+      this.unwritten.set(entry.key, { entry, record: recordOf(entry), sealed: verdict.stored, journaled: true, recovered: true });
       this.inJournal.add(entry.key);
       this.index(entry);
     }
@@ -371,31 +374,41 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
     return this.keep(entryFor(clip, this.opts.now(), receipt), sealed, (record) => this.journal.append(record, sealed));
   }
 
-  /**
-   * Starts the durable journal write of a clip whose checks are still running (its write is in the
-   * thread pool when this returns); see InboxReservation. Throws InboxClosedError after close().
-   */
-  reserve(sealed: Uint8Array, receivedAt: number = this.opts.now()): InboxReservation {
+  /** Starts journalling a live upload as it arrives (see LiveUpload). Throws InboxClosedError after close(). */
+  beginUpload(): LiveUpload {
     if (this.closing) throw new InboxClosedError(this.opts.dir);
-    const record: UnverifiedRecord = { unverified: true, receivedAt };
-    const written = this.journal.append(record, sealed);
-    written.catch(() => undefined); // a release() never looks; a commit() gets the failure
-    this.openReservations++;
+    const pieces = new UploadPieces(this.journal);
+    this.openUploads++;
     let open = true;
     const settle = () => {
-      if (open) this.openReservations--;
+      if (open) this.openUploads--;
       open = false;
     };
+    let reserved = false;
     return {
-      receivedAt,
-      commit: (clip, receipt) => {
-        if (!open) return Promise.reject(new Error(`inbox reservation for clip ${clip.clipId} was already settled`));
-        // keep() puts the clip in `unwritten` before it first waits, so the journal stays unemptied.
-        const kept = this.keep(entryFor(clip, receivedAt, receipt), sealed, () => written);
-        settle();
-        return kept;
+      push: (bytes) => pieces.push(bytes),
+      reserve: (receivedAt) => {
+        if (reserved || !open) throw new Error('LiveUpload.reserve after reserve() or abandon()');
+        reserved = true;
+        const written = pieces.end(receivedAt);
+        written.catch(() => undefined); // a release() never looks; a commit() gets the failure
+        return {
+          receivedAt,
+          commit: (clip, stored, receipt) => {
+            if (!open) return Promise.reject(new Error(`inbox reservation for clip ${clip.clipId} was already settled`));
+            // keep() puts the clip in `unwritten` before it first waits, so the journal stays unemptied.
+            const kept = this.keep(entryFor(clip, receivedAt, receipt), stored, () => written);
+            settle();
+            return kept;
+          },
+          release: settle,
+        };
       },
-      release: settle,
+      abandon: () => {
+        if (reserved) return; // the reservation settles it
+        pieces.stop();
+        settle();
+      },
     };
   }
 
@@ -494,10 +507,10 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       }
     }
     this.lastFailure = undefined;
-    // Nothing unwritten, no append in flight (its clip would be in `unwritten`), no reservation
-    // awaiting its verdict and none left to judge: the journal's entries all have their files or
-    // were refused. An append queued after this clear runs after it.
-    if (this.unwritten.size === 0 && this.openReservations === 0 && this.unjudged.length === 0 && this.journal.size > 0) {
+    // Nothing unwritten, no append in flight (its clip would be in `unwritten`), no live upload
+    // still arriving or awaiting its verdict, and none left to judge: the journal's entries all
+    // have their files or were refused. An append queued after this clear runs after it.
+    if (this.unwritten.size === 0 && this.openUploads === 0 && this.unjudged.length === 0 && this.journal.size > 0) {
       const cleared = [...this.inJournal];
       try {
         await this.journal.clear();

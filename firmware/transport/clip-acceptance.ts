@@ -1,6 +1,6 @@
 // Whether an opened clip is taken in: one rule set asked at two moments. The receiver asks as each
 // upload ends; the inbox asks again at open about clips it journalled before their checks finished
-// (Inbox.reserve: the radio stopped before the verdict). Both judge at the time the clip arrived,
+// (Inbox.beginUpload: the radio stopped before the verdict). Both judge at the time the clip arrived,
 // so both reach the same verdict and, Ed25519 being deterministic, sign the very same receipt.
 import type { InboxLookups, RecoveryJudge } from '../store/inbox.js';
 import type { ChannelPolicy, ClipOpener, OpenedInbound } from './clip-opener.js';
@@ -34,19 +34,19 @@ export function acceptClip<E>(opened: OpenedInbound, at: number, seen: SeenClips
 }
 
 /**
- * The inbox's RecoveryJudge: the stored copy (an age file to this device) opened as an outbox
- * retry is, with `open`'s current contacts, then acceptClip at its arrival time.
+ * The inbox's RecoveryJudge: the journalled body (the wire stream as received) opened as the
+ * receiver opens an upload, with `open`'s current contacts, then acceptClip at its arrival time.
  */
 export function recoveryJudge(open: ClipOpener, rules: AcceptanceRules): RecoveryJudge {
   const refused = (err: unknown) => {
     if (err instanceof ClipRejection) return { refused: `${err.reason}: ${err.message}` };
     throw err;
   };
-  return async (sealed: Uint8Array, receivedAt: number, seen: InboxLookups) => {
+  return async (body: Uint8Array, receivedAt: number, seen: InboxLookups) => {
     let opened: OpenedInbound;
     try {
       const opening = open();
-      opening.push(sealed);
+      opening.push(body);
       opening.end();
       opened = await opening.result;
     } catch (err) {
@@ -55,7 +55,7 @@ export function recoveryJudge(open: ClipOpener, rules: AcceptanceRules): Recover
     try {
       const verdict = acceptClip(opened, receivedAt, seen, rules);
       if (verdict.kind === 'duplicate') return { refused: 'duplicate: the inbox holds this clip already' };
-      return { clip: opened, receipt: verdict.receipt };
+      return { clip: opened, stored: opened.stored, receipt: verdict.receipt };
     } catch (err) {
       return refused(err);
     }

@@ -76,6 +76,9 @@ export function clipOpener(options: ClipAdapterOptions): ClipOpener {
       end: () => inner.end(),
       abort: (reason) => inner.abort(reason),
       result,
+      get senderKnown() {
+        return inner.senderKnown;
+      },
     };
   };
 }

@@ -33,15 +33,17 @@ export interface InboundOpenStream {
   abort(reason: unknown): void;
   /** Resolves once ended and the clip verifies; rejects with a ClipRejection, as soon as it is refused. */
   readonly result: Promise<OpenedInbound>;
+  /** True once a live upload's tags named a contact: not verified yet, only worth journalling as it arrives. */
+  readonly senderKnown: boolean;
 }
 
 export interface OpenHooks {
   /**
-   * The age file that will be stored, once the upload's last byte is in and just before its
-   * signature is checked (synchronously after this returns), for a live upload that names a known
-   * sender: not verified yet. The receiver starts its durable write here, to overlap the check.
+   * Called once a live upload's last byte is in, just before its signature is checked
+   * (synchronously after this returns), when its tags name a known sender (`senderKnown`). The
+   * receiver issues its durable write here, to overlap the check.
    */
-  readonly beforeCheck?: (stored: Uint8Array) => void;
+  readonly beforeCheck?: () => void;
 }
 
 /** Starts opening one upload. */

@@ -2,7 +2,9 @@
 // One endpoint, POST /v1/clip. The body (the sealed clip, possibly still being recorded on the
 // other end, sent with chunked encoding) is pushed to the streaming opener chunk by chunk, in the
 // turn each arrives (the opener works synchronously), so the clip is verified moments after its
-// last byte. The size cap is enforced on the bytes as they arrive:
+// last byte. The body also goes to the inbox's journal as it arrives (Inbox.beginUpload), so the
+// durable write left at its end is small and runs while the clip is checked; the receipt waits
+// for both. The size cap is enforced on the bytes as they arrive:
 // past it we answer 413 and close the connection without reading the rest.
 // Responses are JSON: {"receipt","sig"} on success, {"error": reason, "message"} on refusal.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,7 +12,7 @@ import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { createLog } from '../log.js';
 import { DiskFullError } from '../store/atomic-file.js';
-import type { Inbox, InboxEntry, InboxReservation } from '../store/inbox.js';
+import type { Inbox, InboxEntry, InboxReservation, LiveUpload } from '../store/inbox.js';
 import { acceptClip } from './clip-acceptance.js';
 import type { ChannelPolicy, ClipOpener, OpenedInbound } from './clip-opener.js';
 import type { ReceiptSigner, SignedReceipt } from './receipt.js';
@@ -30,9 +32,9 @@ export const CLIP_PATH = '/v1/clip';
 export const ANNOUNCE_AFTER_RECEIPT_MS = 20;
 
 /**
- * Largest live clip whose journal write starts before its checks finish (Inbox.reserve). The bytes
+ * Largest live upload journalled as it arrives (Inbox.beginUpload), before its checks. Its bytes
  * are not verified yet, so this bounds what a forged upload can make the radio write to its card;
- * it is ~2 min of speech, and a longer clip is written after its checks as before.
+ * it is ~2 min of speech, and a longer clip is journalled after its checks.
  */
 export const RESERVE_MAX_BYTES = 256 * 1024;
 
@@ -151,7 +153,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     const verdict = acceptClip(opened, reserved?.receivedAt ?? now(), seen, options);
     if (verdict.kind === 'duplicate') return { entry: verdict.entry, duplicate: true };
     try {
-      const entry = reserved ? await reserved.commit(opened, verdict.receipt) : await inbox.add(opened, opened.stored, verdict.receipt);
+      const entry = reserved ? await reserved.commit(opened, opened.stored, verdict.receipt) : await inbox.add(opened, opened.stored, verdict.receipt);
       return { entry, duplicate: false };
     } catch (err) {
       if (err instanceof DiskFullError) throw new ClipRejection('disk-full', err.message);
@@ -159,13 +161,12 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     }
   };
 
-  /** Starts the clip's journal write before its check (see RESERVE_MAX_BYTES); on any trouble, the write waits for the check as before. */
-  const reserve = (stored: Uint8Array): InboxReservation | undefined => {
-    if (stored.length > RESERVE_MAX_BYTES) return undefined;
+  /** Begins journalling an upload as it arrives; on any trouble the clip is journalled after its check instead. */
+  const beginUpload = (): LiveUpload | undefined => {
     try {
-      return options.inbox.reserve(stored, now());
+      return options.inbox.beginUpload();
     } catch (err) {
-      log.warn('could not journal a clip ahead of its check; it is stored after it', { err });
+      log.warn('could not journal an upload as it arrives; its clip is stored after its check', { err });
       return undefined;
     }
   };
@@ -186,9 +187,28 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       return refuse(res, 'oversized', `declared ${declared} bytes, limit ${limits.maxBytes}`, 0, true);
     }
 
-    // Set just before the check of a live upload's clip, released in `finally` unless committed.
+    // A live upload from a sender its tags name is journalled as it arrives (chunks before the
+    // tags are held until then), up to RESERVE_MAX_BYTES; its tail is reserved just before the
+    // clip's check, and the reservation committed or released (in `finally`).
+    let early: Buffer[] | undefined = [];
+    let upload: LiveUpload | undefined;
     let reserved: InboxReservation | undefined;
-    const opening = options.open({ beforeCheck: (stored) => void (reserved = reserve(stored)) });
+    const journalChunk = (chunk: Buffer) => {
+      if (bytesRead > RESERVE_MAX_BYTES) {
+        early = undefined;
+        upload?.abandon();
+        upload = undefined;
+        return;
+      }
+      if (upload) return upload.push(chunk);
+      if (!early) return;
+      early.push(chunk);
+      if (!opening.senderKnown) return;
+      upload = beginUpload();
+      for (const c of early) upload?.push(c);
+      early = undefined;
+    };
+    const opening = options.open({ beforeCheck: () => void (reserved = upload?.reserve(now())) });
     // Attach now: the opener may reject before we await it (garbage in the first bytes).
     const result = opening.result.then(
       (opened) => ({ opened }),
@@ -223,6 +243,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
             resolve('opener-failed');
             return;
           }
+          journalChunk(chunk);
           // Mid-body (the end, if it came with this chunk, is seen first and holds it off).
           scavenge.afterWork();
         });
@@ -285,7 +306,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       return refuse(res, 'internal', err instanceof Error ? (err.stack ?? err.message) : String(err), bytesRead, true);
     } finally {
       endTimed?.(); // once the receipt or a refusal is handed to the socket (nothing below awaits)
-      reserved?.release(); // refused (or a duplicate): its journal entry goes with the next emptying
+      // Refused, a duplicate or cut off: its journal entries go with the next emptying.
+      reserved?.release();
+      upload?.abandon();
     }
   };
 

@@ -1,4 +1,4 @@
-// Inbox.reserve: a clip journalled before its checks finish. Committed, it is kept like add()'s;
+// Inbox.beginUpload: a live upload journalled as it arrives, its tail before its checks finish. Committed, it is kept like add()'s;
 // released, it goes with the journal's next emptying; caught by a stop in between (the journal as a
 // crash leaves it), the next open asks the judge and keeps only what it passes. The judge here is
 // the radio's own (recoveryJudge over the real opener and rules), on real sealed clips.
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inbox, InboxClosedError, inboxKey, JOURNAL_FILE, type RecoveryJudge } from '../../firmware/store/inbox.js';
+import { Inbox, InboxClosedError, inboxKey, JOURNAL_FILE, type InboxReservation, type RecoveryJudge } from '../../firmware/store/inbox.js';
 import { parseJournal } from '../../firmware/store/inbox-journal.js';
 import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.js';
 import { setLogLevel, setLogSink, type LogLevel } from '../../firmware/log.js';
@@ -30,6 +30,13 @@ async function arriving(at = Date.now(), options: { createdAt?: number } = {}) {
   const { sealed, header } = await seal({ from: bed.alice, to: [bed.bob], ogg: bed.ogg, createdAt });
   const clip: InboundClip = { clipId: header.clipId, senderKey: header.sender, senderName: 'alice', channel: header.channel, sequence: header.sequence, createdAt, durationMs: header.durationMs };
   return { clip, sealed, at, receipt: signReceipt(bed.bob.signing, clip.clipId, sealed, at) };
+}
+
+/** A whole body journalled at once, its tail reserved (what the receiver does piece by piece). */
+function reserve(inbox: Inbox, body: Uint8Array, at: number): InboxReservation {
+  const upload = inbox.beginUpload();
+  upload.push(body);
+  return upload.reserve(at);
 }
 
 async function journalSize(dir: string): Promise<number> {
@@ -61,18 +68,18 @@ describe('Inbox.reserve', () => {
     const dir = bed.dir();
     const inbox = await Inbox.open({ dir, judge: bobsJudge() });
     const a = await arriving(1_700_000_000_000 + 5);
-    const reservation = inbox.reserve(a.sealed, a.at);
+    const reservation = reserve(inbox, a.sealed, a.at);
     expect(reservation.receivedAt).toBe(a.at);
     const announced: string[] = [];
     inbox.on('clip', (e) => announced.push(e.clipId));
-    const entry = await reservation.commit(a.clip, a.receipt);
+    const entry = await reservation.commit(a.clip, a.sealed, a.receipt);
     expect(entry).toMatchObject({ clipId: a.clip.clipId, receivedAt: a.at, receipt: a.receipt, played: false, hasAudio: true });
     expect(announced).toEqual([a.clip.clipId]);
     expect(inbox.get(a.clip.clipId)).toBe(entry);
     expect(await inbox.flush()).toBe(true);
     expect(await journalSize(dir)).toBe(0);
     expect(JSON.parse(await readFile(join(dir, `${entry.key}.json`), 'utf8'))).toMatchObject({ clipId: a.clip.clipId, receivedAt: a.at, receipt: a.receipt });
-    await expect(reservation.commit(a.clip, a.receipt)).rejects.toThrow(/already settled/);
+    await expect(reservation.commit(a.clip, a.sealed, a.receipt)).rejects.toThrow(/already settled/);
     await inbox.close();
   });
 
@@ -81,7 +88,7 @@ describe('Inbox.reserve', () => {
     const inbox = await Inbox.open({ dir, judge: bobsJudge() });
     const refused = await arriving();
     const kept = await arriving();
-    const reservation = inbox.reserve(refused.sealed, refused.at);
+    const reservation = reserve(inbox, refused.sealed, refused.at);
     await inbox.add(kept.clip, kept.sealed, kept.receipt); // queued behind the reservation's write
     expect(parseJournal(await readFile(join(dir, JOURNAL_FILE))).entries).toHaveLength(2);
     // Unreleased, the reservation holds the journal: the write-out leaves it whole.
@@ -99,7 +106,7 @@ describe('Inbox.reserve', () => {
     const dir = bed.dir();
     const inbox = await Inbox.open({ dir, judge: bobsJudge(), holdMaterialisation: true });
     const a = await arriving();
-    await inbox.reserve(a.sealed, a.at).commit(a.clip, a.receipt);
+    await reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt);
     const stopped = await stoppedCopy(dir);
     await inbox.close();
 
@@ -123,10 +130,10 @@ describe('Inbox.reserve', () => {
       ogg: bed.ogg,
     });
     const stale = await arriving(Date.now(), { createdAt: Date.now() - 9 * 24 * 3600_000 });
-    inbox.reserve(good.sealed, good.at);
-    inbox.reserve(forged.sealed, good.at);
-    inbox.reserve(stale.sealed, stale.at);
-    inbox.reserve(good.sealed, good.at + 1); // the same clip again (a second upload): kept once
+    reserve(inbox, good.sealed, good.at);
+    reserve(inbox, forged.sealed, good.at);
+    reserve(inbox, stale.sealed, stale.at);
+    reserve(inbox, good.sealed, good.at + 1); // the same clip again (a second upload): kept once
     const last = await arriving();
     await inbox.add(last.clip, last.sealed, last.receipt); // behind the four writes
     const stopped = await stoppedCopy(dir);
@@ -146,7 +153,7 @@ describe('Inbox.reserve', () => {
     const dir = bed.dir();
     const inbox = await Inbox.open({ dir, judge: bobsJudge(), holdMaterialisation: true });
     const a = await arriving();
-    await inbox.reserve(a.sealed, a.at).commit(a.clip, a.receipt);
+    await reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt);
     const stopped = await stoppedCopy(dir);
     await inbox.close();
     const reopened = await Inbox.open({ dir: stopped, judge: bobsJudge(() => []) });
@@ -158,7 +165,7 @@ describe('Inbox.reserve', () => {
     const dir = bed.dir();
     const inbox = await Inbox.open({ dir, holdMaterialisation: true });
     const a = await arriving();
-    await inbox.reserve(a.sealed, a.at).commit(a.clip, a.receipt);
+    await reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt);
     const stopped = await stoppedCopy(dir);
     await inbox.close();
     const journal = await readFile(join(stopped, JOURNAL_FILE));
@@ -188,7 +195,7 @@ describe('Inbox.reserve', () => {
     const dir = bed.dir();
     const inbox = await Inbox.open({ dir, judge: bobsJudge(), holdMaterialisation: true });
     const a = await arriving();
-    await inbox.reserve(a.sealed, a.at).commit(a.clip, a.receipt);
+    await reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt);
     const journal = await readFile(join(dir, JOURNAL_FILE));
     await inbox.markPlayed(a.clip.clipId); // writes it out and empties the journal
     await inbox.close();
@@ -214,15 +221,15 @@ describe('Inbox.reserve', () => {
     };
     const inbox = await Inbox.open({ dir, fs, judge: bobsJudge() });
     const a = await arriving();
-    await expect(inbox.reserve(a.sealed, a.at).commit(a.clip, a.receipt)).rejects.toBeInstanceOf(DiskFullError);
+    await expect(reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt)).rejects.toBeInstanceOf(DiskFullError);
     expect(inbox.get(a.clip.clipId)).toBeUndefined();
     expect(parseJournal(await readFile(join(dir, JOURNAL_FILE)))).toMatchObject({ entries: [], tornBytes: 0 });
     await inbox.close();
   });
 
-  it('refuses a reservation after close()', async () => {
+  it('refuses an upload after close()', async () => {
     const inbox = await Inbox.open({ dir: bed.dir(), judge: bobsJudge() });
     await inbox.close();
-    expect(() => inbox.reserve(new Uint8Array(10), Date.now())).toThrow(InboxClosedError);
+    expect(() => inbox.beginUpload()).toThrow(InboxClosedError);
   });
 });
