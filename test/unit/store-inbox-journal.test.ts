@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 import { Inbox, inboxKey, JOURNAL_FILE, WRITE_OUT_DELAY_MS } from '../../firmware/store/inbox.js';
 import { encodeJournalEntry, InboxJournal, InboxJournalError, JOURNAL_MAGIC, parseJournal, type JournalFs } from '../../firmware/store/inbox-journal.js';
 import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.js';
-import { setLogLevel, setLogSink, type LogLevel } from '../../firmware/log.js';
+import { captureLog } from '../support/capture-log.js';
 import { signReceipt, type SignedReceipt } from '../../firmware/transport/receipt.js';
 import type { InboundClip } from '../../firmware/transport/clip-opener.js';
 import { inboxTestBed, seal } from './transport-fixtures.js';
@@ -45,19 +45,6 @@ async function received(): Promise<{ clip: InboundClip; sealed: Uint8Array; rece
   const { sealed, header } = await seal({ from: bed.alice, to: [bed.bob], ogg: bed.ogg, createdAt });
   const clip: InboundClip = { clipId: header.clipId, senderKey: header.sender, senderName: 'alice', channel: header.channel, sequence: header.sequence, createdAt, durationMs: header.durationMs };
   return { clip, sealed, receipt: signReceipt(bed.bob.signing, clip.clipId, sealed, Date.now()) };
-}
-
-/** Log lines at `level` and above while `run` runs. */
-async function captureLog<T>(level: LogLevel, run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
-  const lines: Record<string, unknown>[] = [];
-  const previous = setLogSink((line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-  setLogLevel(level);
-  try {
-    return { result: await run(), lines };
-  } finally {
-    setLogSink(previous);
-    setLogLevel((process.env.TORLK_LOG as LogLevel | undefined) ?? 'warn');
-  }
 }
 
 function ageDecrypt(dir: string, file: string): Buffer {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Inbox, InboxClosedError, inboxKey, JOURNAL_FILE, type InboxReservation, type RecoveryJudge } from '../../firmware/store/inbox.js';
 import { parseJournal } from '../../firmware/store/inbox-journal.js';
 import { DiskFullError, type AtomicFs } from '../../firmware/store/atomic-file.js';
-import { setLogLevel, setLogSink, type LogLevel } from '../../firmware/log.js';
+import { captureLog } from '../support/capture-log.js';
 import { signReceipt } from '../../firmware/transport/receipt.js';
 import type { InboundClip } from '../../firmware/transport/clip-opener.js';
 import { clipOpener } from '../../firmware/transport/clip-adapter.js';
@@ -39,6 +39,20 @@ function reserve(inbox: Inbox, body: Uint8Array, at: number): InboxReservation {
   return upload.reserve(at);
 }
 
+/**
+ * A clip reserved and committed (its receipt sent) with the write-out held, then a stop: the
+ * directory the stop leaves. `withJudge`: whether the running inbox had the radio's judge.
+ */
+async function committedThenStopped(withJudge = true) {
+  const dir = bed.dir();
+  const inbox = await Inbox.open({ dir, holdMaterialisation: true, ...(withJudge ? { judge: bobsJudge() } : {}) });
+  const a = await arriving();
+  await reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt);
+  const stopped = await stoppedCopy(dir);
+  await inbox.close();
+  return { a, stopped };
+}
+
 async function journalSize(dir: string): Promise<number> {
   return (await stat(join(dir, JOURNAL_FILE))).size;
 }
@@ -49,18 +63,6 @@ async function stoppedCopy(dir: string): Promise<string> {
   await mkdir(copy);
   await copyFile(join(dir, JOURNAL_FILE), join(copy, JOURNAL_FILE));
   return copy;
-}
-
-async function captureLog<T>(level: LogLevel, run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
-  const lines: Record<string, unknown>[] = [];
-  const previous = setLogSink((line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-  setLogLevel(level);
-  try {
-    return { result: await run(), lines };
-  } finally {
-    setLogSink(previous);
-    setLogLevel((process.env.TORLK_LOG as LogLevel | undefined) ?? 'warn');
-  }
 }
 
 describe('Inbox.reserve', () => {
@@ -103,12 +105,7 @@ describe('Inbox.reserve', () => {
   });
 
   it('a stop after the receipt went out, before the write-out: the next open keeps the clip with that very receipt', async () => {
-    const dir = bed.dir();
-    const inbox = await Inbox.open({ dir, judge: bobsJudge(), holdMaterialisation: true });
-    const a = await arriving();
-    await reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt);
-    const stopped = await stoppedCopy(dir);
-    await inbox.close();
+    const { a, stopped } = await committedThenStopped();
 
     const reopened = await Inbox.open({ dir: stopped, judge: bobsJudge() });
     const entry = reopened.get(a.clip.clipId)!;
@@ -150,24 +147,14 @@ describe('Inbox.reserve', () => {
   });
 
   it('a contact removed before the open: their reserved clip is refused then (the rules of the day apply)', async () => {
-    const dir = bed.dir();
-    const inbox = await Inbox.open({ dir, judge: bobsJudge(), holdMaterialisation: true });
-    const a = await arriving();
-    await reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt);
-    const stopped = await stoppedCopy(dir);
-    await inbox.close();
+    const { a, stopped } = await committedThenStopped();
     const reopened = await Inbox.open({ dir: stopped, judge: bobsJudge(() => []) });
     expect(reopened.entries()).toEqual([]);
     await reopened.close();
   });
 
   it('without a judge, or with one that fails, the clips stay in the journal untouched for an open that can decide', async () => {
-    const dir = bed.dir();
-    const inbox = await Inbox.open({ dir, holdMaterialisation: true });
-    const a = await arriving();
-    await reserve(inbox, a.sealed, a.at).commit(a.clip, a.sealed, a.receipt);
-    const stopped = await stoppedCopy(dir);
-    await inbox.close();
+    const { a, stopped } = await committedThenStopped(false);
     const journal = await readFile(join(stopped, JOURNAL_FILE));
 
     const { result: blind, lines: warned } = await captureLog('warn', () => Inbox.open({ dir: stopped }));

@@ -66,6 +66,14 @@ async function bobsReceiver(options: { holdMaterialisation?: boolean } = {}) {
       await copyFile(join(dir, JOURNAL_FILE), join(copy, JOURNAL_FILE));
       return Inbox.open({ dir: copy, judge: recoveryJudge(real, rules) });
     },
+    /** A stop now would keep nothing, and (released) the next write-out empties the journal. */
+    async expectNothingKept(): Promise<void> {
+      const reopened = await this.reopenStopped();
+      expect(reopened.entries()).toEqual([]);
+      await reopened.close();
+      expect(await inbox.flush()).toBe(true);
+      expect(await this.journalRecords()).toEqual([]);
+    },
     async journal() {
       return parseJournal(await readFile(join(dir, JOURNAL_FILE))).entries;
     },
@@ -178,12 +186,7 @@ describe('the receiver journals a live clip while it checks it', () => {
       for (let i = 0; i < 100 && !(await rx.journalRecords()).some((r) => (r as { unverified?: boolean }).unverified); i++) await pause(10);
       expect((await rx.journalRecords()).at(-1)).toMatchObject({ unverified: true });
       expect(rx.inbox.entries()).toEqual([]);
-      const reopened = await rx.reopenStopped();
-      expect(reopened.entries()).toEqual([]);
-      await reopened.close();
-      // Released: the next write-out empties the journal of it.
-      expect(await rx.inbox.flush()).toBe(true);
-      expect(await rx.journalRecords()).toEqual([]);
+      await rx.expectNothingKept();
     } finally {
       await rx.close();
     }
@@ -198,11 +201,7 @@ describe('the receiver journals a live clip while it checks it', () => {
       const records = await rx.journalRecords();
       expect(records.length).toBeGreaterThanOrEqual(2);
       expect(records.every((r) => 'piece' in (r as object))).toBe(true);
-      const reopened = await rx.reopenStopped();
-      expect(reopened.entries()).toEqual([]);
-      await reopened.close();
-      expect(await rx.inbox.flush()).toBe(true);
-      expect(await rx.journalRecords()).toEqual([]);
+      await rx.expectNothingKept();
     } finally {
       await rx.close();
     }
