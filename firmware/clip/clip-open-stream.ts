@@ -132,8 +132,7 @@ export function createClipOpenStream<S extends ClipSender>(opts: ClipOpenStreamO
       throw new ClipError('truncated', mode === 'wire-frames' ? 'upload ended before the last wire frame' : 'upload ended inside the wire header');
     }
     const stored = concatBytes([wire.ageHeader, wire.nonce, ...wire.payload.finish()]);
-    // A sender the tags named as a contact: its clip is likely good, worth writing during the check.
-    if (tags) opts.beforeCheck?.();
+    opts.beforeCheck?.();
     const plain = concatBytes(plaintext);
     const opened = verifyClip(plain, opts, scan, tags);
     resolve({ ...opened, stored });

@@ -84,8 +84,8 @@ export interface OpenClipOptions<S extends ClipSender = ClipSender> {
 export interface ClipOpenStreamOptions<S extends ClipSender = ClipSender> extends OpenClipOptions<S> {
   /**
    * Called once a wire stream's last frame is in, just before the signature check runs (it runs
-   * as soon as this returns): a receiver can start its durable write meanwhile. Only for a wire
-   * stream whose tags named a known sender (`senderKnown`); nothing is verified yet.
+   * as soon as this returns): a receiver can start its durable write meanwhile. Nothing is
+   * verified yet.
    */
   readonly beforeCheck?: () => void;
 }

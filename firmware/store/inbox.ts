@@ -28,6 +28,7 @@ import { createHash } from 'node:crypto';
 import { createLog } from '../log.js';
 import type { InboundClip } from '../transport/clip-opener.js';
 import type { SignedReceipt } from '../transport/receipt.js';
+import type { SeenClips } from '../transport/replay-window.js';
 import { isTempName, removeFileDurably, syncDir, writeFileAtomic, type AtomicFs } from './atomic-file.js';
 import { InboxJournal } from './inbox-journal.js';
 import { isUploadRecord, journalledBodies, UploadPieces, type JournalledBody } from './inbox-upload.js';
@@ -71,19 +72,13 @@ export interface InboxOptions {
   judge?: RecoveryJudge;
 }
 
-/** What the inbox holds, for a judge's dedupe and replay checks. */
-export interface InboxLookups {
-  byClipId(clipId: string): InboxEntry | undefined;
-  bySequence(senderKey: string, sequence: number): InboxEntry | undefined;
-}
-
 /** A clip kept at open, with its stored form and the receipt it would have had; or why it is not kept. */
 export type RecoveryVerdict =
   | { readonly clip: InboundClip; readonly stored: Uint8Array; readonly receipt: SignedReceipt }
   | { readonly refused: string };
 
 /** Checks an upload's body again as the receiver would have when it arrived (at `receivedAt`). */
-export type RecoveryJudge = (body: Uint8Array, receivedAt: number, seen: InboxLookups) => Promise<RecoveryVerdict>;
+export type RecoveryJudge = (body: Uint8Array, receivedAt: number, seen: SeenClips<InboxEntry>) => Promise<RecoveryVerdict>;
 
 /** A live upload, journalled as it arrives (see the top of this file). */
 export interface LiveUpload {
@@ -254,13 +249,12 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
       });
       return false;
     }
-    const seen: InboxLookups = { byClipId: (id) => this.get(id), bySequence: (k, seq) => this.findBySequence(k, seq) };
     const undecided: typeof this.unjudged = [];
     for (const reserved of this.unjudged) {
       const { bytes, receivedAt } = reserved;
       let verdict: RecoveryVerdict;
       try {
-        verdict = await judge(bytes, receivedAt, seen);
+        verdict = await judge(bytes, receivedAt, this.seen);
       } catch (err) {
         // A judge that throws has no verdict (a bug): the entry stays, and keeps the journal from being emptied.
         log.error('could not judge a clip journalled before its checks finished; it stays in the journal', { dir: this.opts.dir, err });
@@ -352,6 +346,12 @@ export class Inbox extends EventEmitter<{ clip: [InboxEntry] }> {
     this.byKey.delete(entry.key);
     if (this.bySequence.get(`${entry.senderKey}#${entry.sequence}`) === entry) this.bySequence.delete(`${entry.senderKey}#${entry.sequence}`);
   }
+
+  /** The clips held, as the replay window asks about them (receiver and judge alike). */
+  readonly seen: SeenClips<InboxEntry> = {
+    byClipId: (clipId) => this.get(clipId),
+    bySequence: (senderKey, sequence) => this.findBySequence(senderKey, sequence),
+  };
 
   get(clipId: string): InboxEntry | undefined {
     return this.byKey.get(inboxKey(clipId));

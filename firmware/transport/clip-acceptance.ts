@@ -2,7 +2,7 @@
 // upload ends; the inbox asks again at open about clips it journalled before their checks finished
 // (Inbox.beginUpload: the radio stopped before the verdict). Both judge at the time the clip arrived,
 // so both reach the same verdict and, Ed25519 being deterministic, sign the very same receipt.
-import type { InboxLookups, RecoveryJudge } from '../store/inbox.js';
+import type { InboxEntry, RecoveryJudge } from '../store/inbox.js';
 import type { ChannelPolicy, ClipOpener, OpenedInbound } from './clip-opener.js';
 import { signReceipt, type ReceiptSigner, type SignedReceipt } from './receipt.js';
 import { ClipRejection } from './rejection.js';
@@ -42,7 +42,7 @@ export function recoveryJudge(open: ClipOpener, rules: AcceptanceRules): Recover
     if (err instanceof ClipRejection) return { refused: `${err.reason}: ${err.message}` };
     throw err;
   };
-  return async (body: Uint8Array, receivedAt: number, seen: InboxLookups) => {
+  return async (body: Uint8Array, receivedAt: number, seen: SeenClips<InboxEntry>) => {
     let opened: OpenedInbound;
     try {
       const opening = open();

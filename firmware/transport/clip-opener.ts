@@ -40,8 +40,8 @@ export interface InboundOpenStream {
 export interface OpenHooks {
   /**
    * Called once a live upload's last byte is in, just before its signature is checked
-   * (synchronously after this returns), when its tags name a known sender (`senderKnown`). The
-   * receiver issues its durable write here, to overlap the check.
+   * (synchronously after this returns); nothing is verified yet. The receiver issues its durable
+   * write here, to overlap the check.
    */
   readonly beforeCheck?: () => void;
 }

@@ -149,8 +149,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   /** Dedupe check and store; with a reservation the journal write is already in flight. */
   const commit = async (opened: OpenedInbound, reserved: InboxReservation | undefined): Promise<{ entry: InboxEntry; duplicate: boolean }> => {
     const inbox = options.inbox;
-    const seen = { byClipId: (id: string) => inbox.get(id), bySequence: (k: string, s: number) => inbox.findBySequence(k, s) };
-    const verdict = acceptClip(opened, reserved?.receivedAt ?? now(), seen, options);
+    const verdict = acceptClip(opened, reserved?.receivedAt ?? now(), inbox.seen, options);
     if (verdict.kind === 'duplicate') return { entry: verdict.entry, duplicate: true };
     try {
       const entry = reserved ? await reserved.commit(opened, opened.stored, verdict.receipt) : await inbox.add(opened, opened.stored, verdict.receipt);

@@ -42,7 +42,7 @@ describe('journalledBodies', () => {
       entry({ clipId: 'x', receivedAt: 1 }, bytes(5)), // a whole record from add(): not an upload's
       entry({ unverified: true, receivedAt: 20, upload: 'b', pieces: 1 }, bTail),
       entry({ unverified: true, receivedAt: 10, upload: 'a', pieces: 2 }, aTail),
-      entry({ unverified: true, receivedAt: 30 }, a0), // written before pieces existed: the whole body
+      entry({ unverified: true, receivedAt: 30, upload: 'd', pieces: 0 }, a0), // a body under one piece: all in its tail
     ]);
     expect(broken).toBe(0);
     expect(bodies.map((b) => b.receivedAt)).toEqual([20, 10, 30]);

@@ -192,6 +192,20 @@ describe('the receiver journals a live clip while it checks it', () => {
     }
   });
 
+  it('an upload whose tags name no contact is refused at its tags and never reaches the journal', async () => {
+    const rx = await bobsReceiver({ holdMaterialisation: true });
+    try {
+      const { frames } = await sealWire({ from: mallory, to: [bob], ogg });
+      // The receiver answers 401 and closes mid-body: the rest of the writes may fail.
+      const reply = await postLive(rx.receiver.port, frames).catch(() => ({ status: 0, json: {} }));
+      expect([0, 401]).toContain(reply.status);
+      expect(rx.events).toEqual([]);
+      expect(await rx.journalRecords()).toEqual([]);
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('an upload cut off mid-body leaves pieces without a tail: nothing is kept after a stop, and the journal empties', async () => {
     const rx = await bobsReceiver({ holdMaterialisation: true });
     try {
