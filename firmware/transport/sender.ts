@@ -152,6 +152,11 @@ async function upload(options: UploadOptions, timed: { end: () => void }): Promi
   // small writes at release, and with Nagle each waited for the ACK of the one before (~10 ms of
   // release-to-delivered on the private network, against ~3 ms for the same path back).
   socket.setNoDelay(true);
+  // The stream is kept open behind the answer (`connection: keep-alive` below): node's http client
+  // then lets go of the socket, error listener included, and it is closed a turn later by us. A
+  // reset in between would otherwise be an uncaught error; while the request is live the client's
+  // own listener turns errors into `fail`.
+  socket.on('error', () => undefined);
   const whole = body instanceof Uint8Array ? body : undefined;
   let bytesSent = 0;
   let bodyEndedAt = 0;
@@ -169,6 +174,12 @@ async function upload(options: UploadOptions, timed: { end: () => void }): Promi
       // transport-sender.test.ts), which would defeat streaming.
       createConnection: () => socket,
       headers: {
+        // Without an agent Node asks for `connection: close`, and the receiver then ends its side
+        // right behind the receipt: its tor's END cell follows the receipt a scheduler run later
+        // (~3 ms) and wakes the relays the receipt is still crossing, which then hold the receipt
+        // for their next run (seen in the e2e bench as a second, 4-6 ms slower mode of
+        // release-to-delivered). Kept open, the stream is closed by us once the receipt is read.
+        connection: 'keep-alive',
         'content-type': 'application/octet-stream',
         ...(whole ? { 'content-length': whole.length } : {}),
       },

@@ -55,6 +55,53 @@ describe('uploadClip', () => {
     expect(again.receipt).toEqual(first.receipt);
   });
 
+  it('leaves the stream open behind the receipt, for the sender to close once it is read', async () => {
+    // Through tor, a receiver that ended its side right behind the receipt sent an END cell a
+    // scheduler run after it, which held the receipt up at relays it was still crossing.
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    const ends: string[] = [];
+    const relay = await rogue((s) => {
+      const up = connect(rx.recipient.port, '127.0.0.1');
+      up.on('error', () => s.destroy());
+      s.on('data', (d) => up.write(d));
+      up.on('data', (d) => s.write(d));
+      up.on('end', () => {
+        ends.push('receiver');
+        s.end();
+      });
+      s.on('close', () => {
+        ends.push('sender');
+        up.destroy();
+      });
+    });
+    try {
+      const to = { ...rx.recipient, port: relay.port };
+      await uploadClip({ connector: direct, recipient: to, body: sealed, clipId: header.clipId });
+      const live = StreamingUpload.start({ connector: direct, recipient: to, clipId: header.clipId });
+      live.write(sealed);
+      expect((await live.end()).duplicate).toBe(true);
+      for (let waited = 0; ends.length < 2 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(ends).toEqual(['sender', 'sender']);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('a stream error after the receipt (the http client has let go of the kept-open socket) is harmless', async () => {
+    const { sealed, header } = await seal({ from: alice, to: [bob], ogg });
+    let socket!: Socket;
+    // As the SOCKS client hands it over: connected, with none of its own listeners left.
+    const capture: Connector = async (h, p) => {
+      socket = await direct(h, p);
+      socket.removeAllListeners('error');
+      return socket;
+    };
+    await uploadClip({ connector: capture, recipient: rx.recipient, body: sealed, clipId: header.clipId });
+    // Before the sender's own close (a turn later): node's http client has removed its listeners.
+    expect(socket.destroyed).toBe(false);
+    expect(() => socket.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).not.toThrow();
+  });
+
   it('turns refusals into typed, retryable or permanent DeliveryErrors', async () => {
     const unknown = await seal({ from: carol, to: [bob], ogg });
     const e1 = await failure(uploadClip({ connector: direct, recipient: rx.recipient, body: unknown.sealed }));
